@@ -1,0 +1,100 @@
+// Package cli wires sesame's commands with cobra. Each command is an
+// options struct filled from flags and a run function that tests call
+// directly; everything with side effects comes from the Factory.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sesame-cli/sesame/internal/browser"
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/session"
+	"github.com/sesame-cli/sesame/internal/store"
+)
+
+// Factory hands out the side effects commands need.
+type Factory struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	HTTP           *http.Client
+	Browser        browser.Opener
+	Now            func() time.Time
+	// Keychain opens the OS keychain; tests swap in keyring.MockInit.
+	Keychain func() store.Store
+
+	// Set from the global flags.
+	ConfigPath  string
+	ProfileFlag string
+}
+
+// NewFactory returns the production wiring.
+func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *Factory {
+	return &Factory{
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv,
+		// Every provider call is bounded; nothing may hang a script.
+		HTTP:     &http.Client{Timeout: 30 * time.Second},
+		Browser:  browser.System{Output: stderr},
+		Now:      time.Now,
+		Keychain: func() store.Store { return store.NewKeychain(store.KeychainOptions{}) },
+	}
+}
+
+// Config loads the configuration file, printing its warnings.
+func (f *Factory) Config() (*config.Config, error) {
+	path := f.ConfigPath
+	if path == "" {
+		path = config.DefaultPath(f.Getenv)
+	}
+	cfg, err := config.Load(path, f.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(f.Stderr, "warning: %s\n", w)
+	}
+	return cfg, nil
+}
+
+// Profile resolves the selected profile (flag, SESAME_PROFILE, current).
+func (f *Factory) Profile(cfg *config.Config) (config.Profile, error) {
+	return cfg.Profile(cfg.ProfileName(f.ProfileFlag))
+}
+
+// Store opens where p's tokens live. The plaintext file is only used when
+// the profile asks for it, and then every use says so.
+func (f *Factory) Store(p config.Profile) store.Store {
+	if p.Storage == "file" {
+		fs := store.NewFile(f.fileDir())
+		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.Key(p.Name)))
+		return fs
+	}
+	return f.Keychain()
+}
+
+func (f *Factory) fileDir() string {
+	base := f.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		base = filepath.Join(f.Getenv("HOME"), ".local", "state")
+	}
+	return filepath.Join(base, "sesame", "tokens")
+}
+
+// Session returns p's stored login.
+func (f *Factory) Session(p config.Profile) *session.Session {
+	return &session.Session{Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now}
+}
+
+// StdoutIsTTY reports whether stdout is a terminal: formats and colour
+// depend on it, and nothing else decides it.
+func (f *Factory) StdoutIsTTY() bool {
+	file, ok := f.Stdout.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd())) && f.Getenv("TERM") != "dumb"
+}

@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/login"
+	"github.com/sesame-cli/sesame/internal/provider"
+	"github.com/sesame-cli/sesame/internal/session"
+)
+
+// defaultOIDCScopes are asked for when an OpenID Connect profile names none.
+var defaultOIDCScopes = []string{"openid", "profile", "email", "offline_access"}
+
+// LoginOptions are the inputs of `sesame login`.
+type LoginOptions struct {
+	F *Factory
+
+	Issuer, ClientID                          string
+	Scope                                     string
+	Resources, Params                         []string
+	Port                                      int
+	NoBrowser, InsecureStorage                bool
+	Timeout                                   time.Duration
+	AuthURL, TokenURL, UserinfoURL, RevokeURL string
+	Changed                                   func(flag string) bool
+}
+
+// NewCmdLogin builds `sesame login`; runF replaces the run function in tests.
+func NewCmdLogin(f *Factory, runF func(context.Context, *LoginOptions) error) *cobra.Command {
+	o := &LoginOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Sign in with the browser and store the tokens",
+		Long: `Sign in with the system browser (authorization code flow with PKCE S256,
+state and nonce; redirect to http://127.0.0.1:PORT/callback) and store the
+verified tokens in the OS keychain. Flags given here are saved in the profile.`,
+		Example: `  sesame login --issuer https://tenant.logto.app/oidc --client-id abc123
+  sesame login --profile github --auth-url https://github.com/login/oauth/authorize \
+    --token-url https://github.com/login/oauth/access_token --client-id Iv1.abc --scope "read:user"
+  sesame login --resource https://api.example.com --param login_hint=alice@example.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Changed = cmd.Flags().Changed
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return loginRun(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Issuer, "issuer", "", "OpenID Connect issuer URL (endpoints come from its discovery document)")
+	fl.StringVar(&o.ClientID, "client-id", "", "OAuth client id (a public/native client)")
+	fl.StringVar(&o.Scope, "scope", "", `scopes, space- or comma-separated (default "openid profile email offline_access")`)
+	fl.StringArrayVar(&o.Resources, "resource", nil, "RFC 8707 resource indicator (repeatable)")
+	fl.StringArrayVar(&o.Params, "param", nil, "extra authorization parameter k=v (repeatable), e.g. login_hint=alice")
+	fl.IntVar(&o.Port, "port", 0, "loopback port for the redirect (default: a random free port)")
+	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
+	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sign-in")
+	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
+	fl.StringVar(&o.AuthURL, "auth-url", "", "authorization endpoint, for providers without discovery")
+	fl.StringVar(&o.TokenURL, "token-url", "", "token endpoint, for providers without discovery")
+	fl.StringVar(&o.UserinfoURL, "userinfo-url", "", "userinfo endpoint, for providers without discovery")
+	fl.StringVar(&o.RevokeURL, "revocation-url", "", "revocation endpoint, for providers without discovery")
+	return cmd
+}
+
+func loginRun(ctx context.Context, o *LoginOptions) error {
+	f := o.F
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	p, err := f.Profile(cfg)
+	if err != nil {
+		return err
+	}
+	saved, err := o.apply(&p)
+	if err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return &FlagError{Err: err}
+	}
+	if p.ClientID == "" {
+		return flagErrorf("no client id for profile %q: pass --client-id (it is saved in the profile)", p.Name)
+	}
+	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
+		return flagErrorf("no provider for profile %q: pass --issuer, or --auth-url and --token-url for a plain OAuth 2.0 provider", p.Name)
+	}
+	scopes := p.Scopes
+	if len(scopes) == 0 && p.Issuer != "" {
+		scopes = defaultOIDCScopes
+	}
+
+	sess := f.Session(p)
+	// Find a missing or locked keychain now, not after the user signed in.
+	if _, err := sess.Load(); err != nil {
+		var lr *session.LoginRequiredError
+		if !errors.As(err, &lr) {
+			return err
+		}
+	}
+	ep, err := provider.Resolve(ctx, f.HTTP, endpointsOf(p))
+	if err != nil {
+		return fmt.Errorf("find the provider's endpoints: %w", err)
+	}
+	toks, err := login.Run(ctx, login.Options{
+		Endpoints: ep, ClientID: p.ClientID,
+		Scopes: scopes, Resources: p.Resources, Params: p.Params,
+		Port: p.Port, Timeout: o.Timeout, NoBrowser: o.NoBrowser,
+		Browser: f.Browser, Stderr: f.Stderr, HTTP: f.HTTP, Now: f.Now,
+		Save: sess.Save,
+	})
+	if err != nil {
+		return err
+	}
+	if len(saved) > 0 {
+		if err := config.SaveProfile(cfg.Path, p.Name, saved); err != nil {
+			return fmt.Errorf("logged in, but could not save the profile settings: %w", err)
+		}
+	}
+	fmt.Fprintf(f.Stderr, "Logged in%s (profile %q, tokens in the %s).\n", identityText(toks), p.Name, backendText(sess.Store.Backend()))
+	return nil
+}
+
+// apply copies the flags that were given onto p and returns them in the
+// shape config.SaveProfile stores.
+func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
+	set := map[string]any{}
+	str := func(flag, key string, dst *string, v string) {
+		if o.Changed(flag) {
+			*dst, set[key] = v, v
+		}
+	}
+	str("issuer", "issuer", &p.Issuer, o.Issuer)
+	str("client-id", "client_id", &p.ClientID, o.ClientID)
+	str("auth-url", "auth_url", &p.AuthURL, o.AuthURL)
+	str("token-url", "token_url", &p.TokenURL, o.TokenURL)
+	str("userinfo-url", "userinfo_url", &p.UserinfoURL, o.UserinfoURL)
+	str("revocation-url", "revocation_url", &p.RevocationURL, o.RevokeURL)
+	if o.Changed("scope") {
+		p.Scopes = splitList(o.Scope)
+		set["scopes"] = p.Scopes
+	}
+	if o.Changed("resource") {
+		p.Resources, set["resources"] = o.Resources, o.Resources
+	}
+	if o.Changed("param") {
+		params, err := parseParams(o.Params)
+		if err != nil {
+			return nil, err
+		}
+		p.Params, set["params"] = params, params
+	}
+	if o.Changed("port") {
+		p.Port, set["port"] = o.Port, o.Port
+	}
+	if o.InsecureStorage {
+		p.Storage, set["storage"] = "file", "file"
+	}
+	if err := login.CheckParams(p.Params); err != nil {
+		return nil, &FlagError{Err: err}
+	}
+	return set, nil
+}
+
+func parseParams(kvs []string) (map[string]string, error) {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, flagErrorf("--param %q: want key=value", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+}
+
+func endpointsOf(p config.Profile) provider.Endpoints {
+	return provider.Endpoints{
+		Issuer: p.Issuer, Auth: p.AuthURL, Token: p.TokenURL, Userinfo: p.UserinfoURL,
+		Revocation: p.RevocationURL, Introspection: p.IntrospectionURL,
+		EndSession: p.EndSessionURL, JWKS: p.JWKSURL,
+	}
+}
+
+func identityText(t *session.Tokens) string {
+	if t.Identity == nil {
+		return ""
+	}
+	s := " as " + t.Identity.Subject
+	if t.Identity.Email != "" {
+		s = " as " + t.Identity.Email
+	}
+	return s
+}
+
+func backendText(b string) string {
+	if b == "file" {
+		return "plain file"
+	}
+	return "OS keychain"
+}

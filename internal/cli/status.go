@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/session"
+)
+
+// StatusOptions are the inputs of `sesame status`.
+type StatusOptions struct {
+	F    *Factory
+	JSON bool
+}
+
+// ProfileStatus is one profile's line in `sesame status --json`.
+type ProfileStatus struct {
+	Profile   string    `json:"profile"`
+	Current   bool      `json:"current"`
+	LoggedIn  bool      `json:"logged_in"`
+	Issuer    string    `json:"issuer,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	Scopes    []string  `json:"scopes,omitempty"`
+	Refresh   bool      `json:"has_refresh_token"`
+	Storage   string    `json:"storage"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// NewCmdStatus builds `sesame status`.
+func NewCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each profile's login: issuer, user, expiry, scopes, storage",
+		Long: `Show each profile's login. Exits 4 when the current profile is not logged in,
+so scripts can run: sesame status >/dev/null || sesame login`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return statusRun(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print a JSON array, one object per profile")
+	return cmd
+}
+
+func statusRun(_ context.Context, o *StatusOptions) error {
+	f := o.F
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	current := cfg.ProfileName(f.ProfileFlag)
+	names := cfg.ProfileNames()
+	if !slices.Contains(names, current) {
+		names = append(names, current)
+		slices.Sort(names)
+	}
+	var all []ProfileStatus
+	currentIn := false
+	for _, name := range names {
+		p, err := cfg.Profile(name)
+		if err != nil {
+			return err
+		}
+		st := ProfileStatus{Profile: name, Current: name == current, Storage: p.Storage, Issuer: p.Issuer}
+		if st.Storage == "" {
+			st.Storage = "keychain"
+		}
+		t, err := f.Session(p).Load()
+		var lr *session.LoginRequiredError
+		switch {
+		case errors.As(err, &lr):
+		case err != nil:
+			st.Error = err.Error()
+		default:
+			st.LoggedIn = true
+			st.Issuer = t.Endpoints.Issuer
+			st.ExpiresAt, st.Refresh = t.Expiry, t.RefreshToken != ""
+			st.Scopes = strings.Fields(t.Scope)
+			if id := t.Identity; id != nil {
+				st.Subject, st.Name, st.Email = id.Subject, id.Name, id.Email
+			}
+		}
+		if st.Current {
+			currentIn = st.LoggedIn
+		}
+		all = append(all, st)
+	}
+	if o.JSON {
+		enc := json.NewEncoder(f.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(all); err != nil {
+			return err
+		}
+	} else {
+		printStatus(f.Stdout, all, f.Now(), f.StdoutIsTTY())
+	}
+	if !currentIn {
+		return &SilentError{Code: ExitLoginRequired}
+	}
+	return nil
+}
+
+func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
+	for _, st := range all {
+		head := st.Profile
+		if st.Current {
+			head += " (current)"
+		}
+		fmt.Fprintln(w, head)
+		if !st.LoggedIn {
+			msg := "not logged in"
+			if st.Error != "" {
+				msg = "unknown: " + st.Error
+			}
+			fmt.Fprintf(w, "  %s\n", msg)
+			continue
+		}
+		row := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(w, "  %-9s %s\n", k+":", v)
+			}
+		}
+		row("issuer", st.Issuer)
+		row("subject", st.Subject)
+		who := st.Name
+		if st.Email != "" {
+			who = strings.TrimSpace(who + " <" + st.Email + ">")
+		}
+		row("user", who)
+		row("expires", expiryText(st.ExpiresAt, now, tty))
+		row("scopes", strings.Join(st.Scopes, " "))
+		row("refresh", map[bool]string{true: "yes", false: "no"}[st.Refresh])
+		row("storage", st.Storage)
+	}
+}
+
+// expiryText shows absolute time always (stable for scripts) and the
+// relative time for people.
+func expiryText(t, now time.Time, tty bool) string {
+	if t.IsZero() {
+		return "unknown (the provider sent no expires_in)"
+	}
+	abs := t.UTC().Format(time.RFC3339)
+	d := t.Sub(now).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("%s (expired %s ago)", abs, -d)
+	}
+	if !tty {
+		return fmt.Sprintf("%s (in %s)", abs, d)
+	}
+	return fmt.Sprintf("%s (in %s)", t.Local().Format("2006-01-02 15:04:05 MST"), d)
+}

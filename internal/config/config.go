@@ -1,0 +1,196 @@
+// Package config reads and edits sesame's profiles file and layers SESAME_*
+// environment variables over it.
+//
+// The file is YAML, read with go.yaml.in/yaml/v3 rather than viper: viper
+// folds every key to lower case and splits keys on dots, which would rename
+// profiles such as "Work" or "acme.prod" and change the case of extra
+// authorization parameters that identity providers compare exactly. Edits
+// splice text into the file (see edit.go) so that comments, blank lines and
+// every untouched profile stay exactly as the user wrote them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Storage values for Profile.Storage.
+const (
+	// StorageKeychain keeps tokens in the OS keychain; it is the default.
+	StorageKeychain = "keychain"
+	// StorageFile keeps tokens in a plaintext file; users must opt in.
+	StorageFile = "file"
+)
+
+// DefaultProfile is the profile used when nothing else names one.
+const DefaultProfile = "default"
+
+// Profile is one identity provider configuration. The yaml tags are the keys
+// users write in the file; Name comes from the key the profile sits under.
+type Profile struct {
+	Name string `yaml:"-"`
+
+	Issuer    string            `yaml:"issuer"`
+	ClientID  string            `yaml:"client_id"`
+	Scopes    []string          `yaml:"scopes"`
+	Resources []string          `yaml:"resources"`
+	Params    map[string]string `yaml:"params"`
+	Storage   string            `yaml:"storage"` // "" means StorageKeychain
+	Port      int               `yaml:"port"`    // loopback redirect port, 0 = any free port
+	Broker    string            `yaml:"broker"`
+
+	// Endpoints for plain OAuth 2.0 providers without OIDC discovery; when
+	// set they take precedence over what discovery reports.
+	AuthURL          string `yaml:"auth_url"`
+	TokenURL         string `yaml:"token_url"`
+	UserinfoURL      string `yaml:"userinfo_url"`
+	RevocationURL    string `yaml:"revocation_url"`
+	IntrospectionURL string `yaml:"introspection_url"`
+	EndSessionURL    string `yaml:"end_session_url"`
+	JWKSURL          string `yaml:"jwks_url"`
+}
+
+// Config is the loaded file plus the environment it is read against.
+type Config struct {
+	// Path is the file that was read (or would have been, had it existed);
+	// pass it to SaveProfile and friends. Empty when no path could be
+	// worked out from the environment.
+	Path string
+	// Current is the file's "current" key: the profile used when none is chosen.
+	Current string
+	// Warnings name keys the file has but sesame does not know, with file
+	// and line, so the CLI can point out typos on stderr.
+	Warnings []string
+
+	profiles map[string]Profile
+	getenv   func(string) string
+}
+
+// fileDoc is the shape of the whole file.
+type fileDoc struct {
+	Current  string             `yaml:"current"`
+	Profiles map[string]Profile `yaml:"profiles"`
+}
+
+// DefaultPath is where the file lives when --config is not given:
+// $SESAME_CONFIG, else $XDG_CONFIG_HOME/sesame/config.yaml, else
+// ~/.config/sesame/config.yaml. It returns "" when no home is known.
+func DefaultPath(getenv func(string) string) string {
+	if getenv == nil {
+		return ""
+	}
+	if p := getenv("SESAME_CONFIG"); p != "" {
+		return p
+	}
+	// The XDG base directory spec says relative values must be ignored.
+	dir := getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(dir) {
+		home := getenv("HOME")
+		if home == "" {
+			home = getenv("USERPROFILE")
+		}
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "sesame", "config.yaml")
+}
+
+// Load reads the file at path, or at DefaultPath when path is "". A missing
+// file is an empty configuration, not an error: sesame works from flags and
+// environment alone. getenv is consulted for every SESAME_* lookup; nil
+// means an empty environment.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if path == "" {
+		path = DefaultPath(getenv)
+	}
+	c := &Config{Path: path, getenv: getenv}
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	f, warnings, err := decodeFile(data, path)
+	if err != nil {
+		return nil, err
+	}
+	c.Current, c.profiles, c.Warnings = f.Current, f.Profiles, warnings
+	return c, nil
+}
+
+// decodeFile parses the file contents; path only labels messages.
+func decodeFile(data []byte, path string) (fileDoc, []string, error) {
+	var f fileDoc
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return f, nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if doc.Kind == 0 { // empty or comments only
+		return f, nil, nil
+	}
+	if err := doc.Decode(&f); err != nil {
+		return f, nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return f, unknownKeys(&doc, path), nil
+}
+
+// ProfileName picks the profile to use: the --profile flag (explicit), then
+// $SESAME_PROFILE, then the file's "current" key, then "default".
+func (c *Config) ProfileName(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if name := c.env("SESAME_PROFILE"); name != "" {
+		return name
+	}
+	if c.Current != "" {
+		return c.Current
+	}
+	return DefaultProfile
+}
+
+// Profile returns the named profile with SESAME_* overrides applied (see
+// applyEnv). A name the file does not have yields a Profile with only Name
+// and the environment set: whether that is enough is the caller's call.
+// The result is not validated, since flags may still be layered on; call
+// Validate once they are.
+func (c *Config) Profile(name string) (Profile, error) {
+	p := c.profiles[name]
+	p.Name = name
+	// Callers layer flags onto the result; keep them from writing into c.
+	p.Scopes = slices.Clone(p.Scopes)
+	p.Resources = slices.Clone(p.Resources)
+	p.Params = maps.Clone(p.Params)
+	if err := applyEnv(&p, c.env); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// ProfileNames lists the profiles in the file, sorted.
+func (c *Config) ProfileNames() []string {
+	return slices.Sorted(maps.Keys(c.profiles))
+}
+
+func (c *Config) env(key string) string {
+	if c.getenv == nil {
+		return ""
+	}
+	return c.getenv(key)
+}

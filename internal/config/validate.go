@@ -1,0 +1,159 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ValidateName checks a profile name. Names end up in keychain entries,
+// file names and shell commands, so they stay short and plain.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("profile name is empty")
+	}
+	if utf8.RuneCountInString(name) > 64 {
+		return fmt.Errorf("profile name %q is longer than 64 characters", name)
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("-_.@", r) {
+			return fmt.Errorf("profile name %q: use only letters, digits, \"-\", \"_\", \".\" and \"@\"", name)
+		}
+	}
+	return nil
+}
+
+// Validate checks the profile as it will be used, after file, environment
+// and flags are layered. It reports every problem at once, each naming the
+// profile and the file key to fix. It does not demand an issuer or client
+// ID: which fields a command needs is the command's business.
+func (p Profile) Validate() error {
+	label := "profile"
+	if p.Name != "" {
+		label = fmt.Sprintf("profile %q", p.Name)
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %w", label, fmt.Errorf(format, args...)))
+	}
+
+	if p.Name != "" {
+		if err := ValidateName(p.Name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch p.Storage {
+	case "", StorageKeychain, StorageFile:
+	default:
+		bad("storage %q is not supported (use %q or %q)", p.Storage, StorageKeychain, StorageFile)
+	}
+	if p.Port < 0 || p.Port > 65535 {
+		bad("port %d is out of range 0-65535 (0 picks a free port)", p.Port)
+	}
+
+	// OpenID Connect Discovery 1.0 §3: the issuer is an https URL with no
+	// query or fragment.
+	if err := checkURL(p.Issuer, true); err != nil {
+		bad("issuer: %w", err)
+	}
+	urls := []struct{ key, val string }{
+		{"broker", p.Broker},
+		{"auth_url", p.AuthURL},
+		{"token_url", p.TokenURL},
+		{"userinfo_url", p.UserinfoURL},
+		{"revocation_url", p.RevocationURL},
+		{"introspection_url", p.IntrospectionURL},
+		{"end_session_url", p.EndSessionURL},
+		{"jwks_url", p.JWKSURL},
+	}
+	for _, u := range urls {
+		if err := checkURL(u.val, false); err != nil {
+			bad("%s: %w", u.key, err)
+		}
+	}
+
+	for _, s := range p.Scopes {
+		if !validScope(s) {
+			bad("scopes: %q is not a valid scope (no spaces, quotes or backslashes; RFC 6749 §3.3)", s)
+		}
+	}
+	// RFC 8707 §2: a resource is an absolute URI without a fragment.
+	for _, r := range p.Resources {
+		if u, err := url.Parse(r); err != nil || !u.IsAbs() || u.Fragment != "" {
+			bad("resources: %q is not an absolute URI without a fragment (RFC 8707 §2)", r)
+		}
+	}
+	// The login flow sets these itself; overriding them would break PKCE,
+	// state checking or the redirect, or fight the scopes and resources keys.
+	reserved := []string{
+		"response_type", "client_id", "redirect_uri", "state", "nonce",
+		"code_challenge", "code_challenge_method", "scope", "resource",
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Params)) {
+		if k == "" {
+			bad("params: empty parameter name")
+		}
+		if slices.Contains(reserved, k) {
+			bad("params: %q is set by sesame itself and cannot be overridden", k)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL accepts "" (unset) or an absolute http(s) URL. Plain http is only
+// for loopback hosts: codes and tokens cross these URLs, and RFC 6749 §3.1
+// and §3.2 require TLS for the authorization and token endpoints.
+func checkURL(raw string, issuer bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%q must use https (http is allowed only for localhost and loopback addresses)", raw)
+	}
+	// RFC 6749 §3.1: endpoint URIs have no fragment.
+	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
+		return fmt.Errorf("%q must not have a fragment", raw)
+	}
+	if issuer && (u.RawQuery != "" || u.ForceQuery) {
+		return fmt.Errorf("%q must not have a query", raw)
+	}
+	return nil
+}
+
+// isLoopback reports hosts that never leave the machine: localhost,
+// 127.0.0.0/8 and ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
+}
+
+// validScope applies the scope-token grammar of RFC 6749 §3.3:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func validScope(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,148 @@
+// Package grant performs OAuth 2.0 grants at a token endpoint (RFC 6749 §4.1.3,
+// §6) with golang.org/x/oauth2, and turns what comes back, including the
+// many ways providers fail, into plain Tokens or a descriptive *Error.
+package grant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Client talks to one token endpoint as one public client. TokenURL is the
+// provider's token endpoint, or sesame-broker's, which adds the client's
+// credentials on the way.
+type Client struct {
+	ClientID string
+	TokenURL string
+	HTTP     *http.Client
+}
+
+// Tokens is a successful token response (RFC 6749 §5.1).
+type Tokens struct {
+	AccessToken  string
+	TokenType    string
+	RefreshToken string // the new one on rotation, else the one presented
+	IDToken      string
+	Scope        string // empty when the provider did not say
+	Expiry       time.Time
+}
+
+// Error is a refused or failed token request. Code is the RFC 6749 §5.2
+// error code when the provider sent one.
+type Error struct {
+	Op          string // "exchange the authorization code", "refresh the tokens"
+	Code        string
+	Description string
+	Status      int
+	Err         error // transport or parse failure, when there is no Code
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Code != "":
+		msg := fmt.Sprintf("%s: the provider answered %s", e.Op, e.Code)
+		if e.Description != "" {
+			msg += " (" + e.Description + ")"
+		}
+		return msg
+	default:
+		return fmt.Sprintf("%s: %v", e.Op, e.Err)
+	}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsInvalidGrant reports whether the provider refused the grant itself
+// (expired, revoked or reused refresh token): only a new login helps.
+func IsInvalidGrant(err error) bool {
+	var ge *Error
+	return errors.As(err, &ge) && ge.Code == "invalid_grant"
+}
+
+func (c Client) config(redirectURI string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:    c.ClientID,
+		RedirectURL: redirectURI,
+		// A public client authenticates with client_id in the body only
+		// (RFC 6749 §3.2.1); this also stops x/oauth2 probing Basic auth.
+		Endpoint: oauth2.Endpoint{TokenURL: c.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
+}
+
+func (c Client) ctx(ctx context.Context) context.Context {
+	if c.HTTP != nil {
+		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTP)
+	}
+	return ctx
+}
+
+// Exchange redeems an authorization code with its PKCE verifier.
+func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
+	tok, err := c.config(redirectURI).Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, describe("exchange the authorization code", c.TokenURL, err)
+	}
+	return fromOAuth2(tok), nil
+}
+
+// Refresh uses a refresh token (RFC 6749 §6).
+func (c Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	src := c.config("").TokenSource(c.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken})
+	tok, err := src.Token()
+	if err != nil {
+		return nil, describe("refresh the tokens", c.TokenURL, err)
+	}
+	return fromOAuth2(tok), nil
+}
+
+func fromOAuth2(tok *oauth2.Token) *Tokens {
+	t := &Tokens{
+		AccessToken:  tok.AccessToken,
+		TokenType:    tok.TokenType,
+		RefreshToken: tok.RefreshToken,
+		Expiry:       tok.Expiry,
+	}
+	t.IDToken, _ = tok.Extra("id_token").(string)
+	t.Scope, _ = tok.Extra("scope").(string)
+	return t
+}
+
+// describe never includes the response body: it may echo what we sent.
+func describe(op, tokenURL string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		e := &Error{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription}
+		if re.Response != nil {
+			e.Status = re.Response.StatusCode
+			if e.Code == "" {
+				e.Err = fmt.Errorf("the token endpoint answered HTTP %d (%s) without an OAuth error", e.Status, contentType(re.Response))
+			}
+		}
+		return e
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &Error{Op: op, Err: fmt.Errorf("could not reach the token endpoint %s: %w", tokenURL, ue.Err)}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Op: op, Err: fmt.Errorf("the token endpoint %s did not answer in time", tokenURL)}
+	}
+	msg := strings.TrimPrefix(err.Error(), "oauth2: ")
+	return &Error{Op: op, Err: fmt.Errorf("unusable response from the token endpoint: %s", msg)}
+}
+
+func contentType(r *http.Response) string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt == "" {
+		return "no content type"
+	}
+	return mt
+}

@@ -1,0 +1,80 @@
+package login
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// reserved parameters belong to the protocol: letting --param set them
+// would silently turn off PKCE, state or nonce.
+var reserved = []string{"response_type", "client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method", "scope", "resource"}
+
+// CheckParams refuses extra authorization parameters that would override
+// what sesame sends for security.
+func CheckParams(params map[string]string) error {
+	for k := range params {
+		if slices.Contains(reserved, k) {
+			return fmt.Errorf("--param %s is not allowed: sesame sets %s itself (use --scope or --resource for those)", k, k)
+		}
+	}
+	return nil
+}
+
+// request is one authorization request (RFC 6749 §4.1.1 with RFC 7636
+// PKCE, OpenID Connect nonce and RFC 8707 resources).
+type request struct {
+	authURL, clientID, redirectURI string
+	scopes, resources               []string
+	params                          map[string]string
+	state, nonce, verifier          string
+}
+
+func (r request) url() (string, error) {
+	u, err := url.Parse(r.authURL)
+	if err != nil {
+		return "", fmt.Errorf("authorization endpoint %q: %w", r.authURL, err)
+	}
+	q := u.Query() // keep any parameters the endpoint URL already has
+	q.Set("response_type", "code")
+	q.Set("client_id", r.clientID)
+	q.Set("redirect_uri", r.redirectURI)
+	if len(r.scopes) > 0 {
+		q.Set("scope", strings.Join(r.scopes, " "))
+	}
+	q.Set("state", r.state)
+	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(r.verifier))
+	q.Set("code_challenge_method", "S256")
+	if r.nonce != "" {
+		q.Set("nonce", r.nonce)
+	}
+	for _, res := range r.resources {
+		q.Add("resource", res)
+	}
+	for k, v := range r.params {
+		q.Set(k, v)
+	}
+	// oidc-provider (and so Logto) drops offline_access unless consent is
+	// prompted (OpenID Connect Core §11), leaving the login without a
+	// refresh token.
+	if slices.Contains(r.scopes, "offline_access") && q.Get("prompt") == "" {
+		q.Set("prompt", "consent")
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// randomToken returns n random bytes, base64url-encoded: 32 bytes gives the
+// 256 bits used for state and nonce, well over RFC 6749's 128-bit minimum.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // never happens on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

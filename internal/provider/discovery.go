@@ -1,0 +1,133 @@
+// Package provider describes an identity provider: where its endpoints are
+// (from OpenID Connect Discovery, RFC 8414, or explicit profile settings)
+// and how its ID tokens are verified.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxDocument bounds what we read from a discovery or JWKS endpoint; real
+// documents are a few KiB, and a hostile endpoint must not exhaust memory.
+const maxDocument = 1 << 20
+
+// Metadata is the part of a discovery document sesame uses
+// (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, RFC 9207 §3).
+type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURI                           string   `json:"jwks_uri,omitempty"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint,omitempty"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported            []string `json:"response_types_supported,omitempty"`
+	GrantTypesSupported               []string `json:"grant_types_supported,omitempty"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	IssParameterSupported             bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+}
+
+// IssuerMismatchError reports a discovery document whose issuer differs from
+// the configured one. OpenID Connect Discovery §4.3 requires an exact match;
+// a trailing slash is the usual culprit.
+type IssuerMismatchError struct {
+	URL, Want, Got string
+}
+
+func (e *IssuerMismatchError) Error() string {
+	return fmt.Sprintf("the discovery document at %s names issuer %q, but the profile says %q; they must match exactly (check for a trailing slash or a missing path)", e.URL, e.Got, e.Want)
+}
+
+// Discover fetches the issuer's metadata. It tries the OpenID Connect
+// location first and, when that is not found, the RFC 8414 location, since
+// plain OAuth 2.0 servers publish only the latter.
+func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("issuer %q is not an absolute URL", issuer)
+	}
+	oidcURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	md, err := fetchMetadata(ctx, hc, oidcURL)
+	var nf *notFoundError
+	if errors.As(err, &nf) {
+		// RFC 8414 §3.1 inserts the well-known segment before the issuer's path.
+		alt := *u
+		alt.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+		alt.RawPath = ""
+		var err2 error
+		if md, err2 = fetchMetadata(ctx, hc, alt.String()); err2 != nil {
+			return nil, err // the OpenID Connect error is the one users expect to read
+		}
+		oidcURL, err = alt.String(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if md.Issuer != issuer {
+		return nil, &IssuerMismatchError{URL: oidcURL, Want: issuer, Got: md.Issuer}
+	}
+	if md.AuthorizationEndpoint == "" || md.TokenEndpoint == "" {
+		return nil, fmt.Errorf("the discovery document at %s lacks authorization_endpoint or token_endpoint", oidcURL)
+	}
+	return md, nil
+}
+
+type notFoundError struct{ url string }
+
+func (e *notFoundError) Error() string { return "no discovery document at " + e.url + " (HTTP 404)" }
+
+func fetchMetadata(ctx context.Context, hc *http.Client, docURL string) (*Metadata, error) {
+	body, err := getJSON(ctx, hc, docURL)
+	if err != nil {
+		return nil, err
+	}
+	var md Metadata
+	if err := json.Unmarshal(body, &md); err != nil {
+		return nil, fmt.Errorf("the discovery document at %s is not valid JSON: %w", docURL, err)
+	}
+	return &md, nil
+}
+
+// getJSON GETs a small JSON document and explains the usual failures.
+func getJSON(ctx context.Context, hc *http.Client, docURL string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request for %s: %w", docURL, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", docURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", docURL, err)
+	}
+	if len(body) > maxDocument {
+		return nil, fmt.Errorf("%s returned more than %d bytes", docURL, maxDocument)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, &notFoundError{url: docURL}
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%s answered HTTP %d", docURL, resp.StatusCode)
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.Contains(mt, "html") {
+		return nil, fmt.Errorf("%s returned an HTML page, not JSON (is the URL right?)", docURL)
+	}
+	return body, nil
+}

@@ -1,0 +1,129 @@
+package testidp
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// newKey makes a fresh signing key for alg, with its RFC 7638 thumbprint as
+// kid so that verifiers have to pick the key by kid like they do in
+// production.
+func newKey(alg string) (jose.JSONWebKey, error) {
+	var key crypto.Signer
+	var err error
+	switch {
+	case strings.HasPrefix(alg, "RS"), strings.HasPrefix(alg, "PS"):
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case alg == "ES256":
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case alg == "ES384":
+		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case alg == "ES512":
+		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	case alg == "EdDSA":
+		_, key, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return jose.JSONWebKey{}, fmt.Errorf("unsupported Alg %q", alg)
+	}
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	jwk := jose.JSONWebKey{Key: key, Algorithm: alg, Use: "sig"}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return jose.JSONWebKey{}, fmt.Errorf("thumbprint %s key: %w", alg, err)
+	}
+	jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	return jwk, nil
+}
+
+// Key returns the provider's private signing key, with its kid and alg, for
+// tests that forge tokens: Key().Public() is what the JWKS publishes. It
+// is a copy, so changing it does not change what the provider signs with.
+func (p *IdP) Key() *jose.JSONWebKey {
+	k := p.key
+	return &k
+}
+
+// Claims returns the claims of a fresh ID token for the test user, as the
+// token endpoint would issue it without a nonce. Tests change a claim and
+// pass the result to SignIDToken to build a token that must be refused.
+func (p *IdP) Claims() map[string]any {
+	now := p.now()
+	return map[string]any{
+		"iss":            p.Issuer,
+		"sub":            Subject,
+		"aud":            p.opts.ClientID,
+		"exp":            now.Add(p.opts.AccessTokenTTL).Unix(),
+		"iat":            now.Unix(),
+		"auth_time":      now.Unix(),
+		"name":           Name,
+		"email":          Email,
+		"email_verified": true,
+	}
+}
+
+// SignIDToken signs claims as-is with the provider's key and kid.
+func (p *IdP) SignIDToken(claims map[string]any) string {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		panic("testidp: marshal claims: " + err.Error())
+	}
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(p.opts.Alg), Key: p.key},
+		(&jose.SignerOptions{}).WithType("JWT"),
+	)
+	if err != nil {
+		panic("testidp: signer: " + err.Error())
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		panic("testidp: sign: " + err.Error())
+	}
+	s, err := jws.CompactSerialize()
+	if err != nil {
+		panic("testidp: serialize: " + err.Error())
+	}
+	return s
+}
+
+// ForgeJWT assembles a compact JWS from any header and claims, signed by
+// sign over the RFC 7515 signing input. It builds what no honest signer
+// would: {"alg":"none"} with a nil signature, or HS256 keyed with the
+// provider's public key (the classic algorithm-confusion attack).
+func ForgeJWT(header, claims map[string]any, sign func(signingInput []byte) []byte) string {
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic("testidp: marshal: " + err.Error())
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	input := enc(header) + "." + enc(claims)
+	var sig []byte
+	if sign != nil {
+		sig = sign([]byte(input))
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// idToken issues the ID token for a grant. On refresh it keeps the original
+// nonce and auth_time (OpenID Connect Core §12.2), as oidc-provider does.
+func (p *IdP) idToken(g *grant) string {
+	c := p.Claims()
+	c["auth_time"] = g.authTime.Unix()
+	if g.nonce != "" {
+		c["nonce"] = g.nonce
+	}
+	return p.SignIDToken(c)
+}

@@ -1,0 +1,217 @@
+// Package testidp is an in-process OpenID provider for sesame's fast tests.
+//
+// It serves discovery, authorization, token, JWKS, userinfo, revocation and
+// introspection endpoints on an httptest server bound to 127.0.0.1, and is
+// strict where real providers are strict: loopback-only redirect URIs
+// (RFC 8252 §7.3), PKCE S256 only (RFC 7636), single-use codes, exact
+// redirect_uri matching (RFC 6749 §4.1.3), refresh token rotation with reuse
+// detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2). A client that cuts a
+// corner the spec forbids gets the error a real provider would send, so the
+// test fails here rather than against a production IdP.
+package testidp
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// The one user the provider knows; every approved login is this user.
+const (
+	Subject = "alice"
+	Name    = "Alice Liddell"
+	Email   = "alice@example.com"
+)
+
+// Options configure an IdP. The zero value is a plain RS256 provider.
+type Options struct {
+	// Path is the issuer's path: "/oidc" gives http://127.0.0.1:PORT/oidc.
+	// It is used verbatim, so a trailing slash stays part of the issuer.
+	Path string
+	// Alg signs ID tokens: RS256 (default), RS384, RS512, PS256, PS384,
+	// PS512, ES256, ES384, ES512 or EdDSA.
+	Alg string
+	// ClientID is the one registered client; default "test-client".
+	ClientID string
+	// ClientSecret, when set, makes the client confidential: the token
+	// endpoint then requires client_secret_basic or client_secret_post.
+	// When empty the client is public and any client credential is refused.
+	ClientSecret string
+	// RedirectPath, when set, is the only path accepted in redirect_uri;
+	// otherwise any path on a loopback address is accepted.
+	RedirectPath string
+	// Scopes are accepted on top of openid, profile, email and
+	// offline_access; other scopes are refused with invalid_scope.
+	Scopes []string
+	// IssParameter advertises and sends the RFC 9207 iss parameter.
+	IssParameter bool
+	// OfflineNeedsConsent drops offline_access unless prompt=consent was
+	// sent, as oidc-provider (and so Logto) does (OpenID Connect Core §11).
+	OfflineNeedsConsent bool
+	// AccessTokenTTL is the lifetime of access and ID tokens; default 1h.
+	AccessTokenTTL time.Duration
+	// NoRefreshIDToken leaves the ID token out of refresh responses, which
+	// OpenID Connect Core §12.2 allows and many providers do.
+	NoRefreshIDToken bool
+	// Now is the provider's clock; default time.Now.
+	Now func() time.Time
+}
+
+// IdP is a running provider. All methods are safe for concurrent use.
+type IdP struct {
+	// Issuer is the issuer URL; every endpoint lives under it.
+	Issuer string
+
+	opts   Options
+	server *httptest.Server
+	key    jose.JSONWebKey
+
+	mu       sync.Mutex
+	codes    map[string]*authCode
+	access   map[string]*accessToken
+	refresh  map[string]*refreshToken
+	grants   map[string]int // token requests by grant_type
+	reuse    int
+	failures []fault
+	delay    time.Duration
+}
+
+// New starts a provider on 127.0.0.1 and closes it when the test ends.
+func New(t testing.TB, o Options) *IdP {
+	t.Helper()
+	if o.Alg == "" {
+		o.Alg = "RS256"
+	}
+	if o.ClientID == "" {
+		o.ClientID = "test-client"
+	}
+	if o.AccessTokenTTL == 0 {
+		o.AccessTokenTTL = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Path != "" && !strings.HasPrefix(o.Path, "/") {
+		t.Fatalf("testidp: Path %q must start with /", o.Path)
+	}
+	key, err := newKey(o.Alg)
+	if err != nil {
+		t.Fatalf("testidp: %v", err)
+	}
+	p := &IdP{
+		opts: o, key: key,
+		codes:   map[string]*authCode{},
+		access:  map[string]*accessToken{},
+		refresh: map[string]*refreshToken{},
+		grants:  map[string]int{},
+	}
+	mux := http.NewServeMux()
+	base := strings.TrimSuffix(o.Path, "/")
+	for path, h := range map[string]http.HandlerFunc{
+		"/.well-known/openid-configuration": p.handleDiscovery,
+		"/auth":                             p.handleAuth,
+		"/token":                            p.handleToken,
+		"/jwks":                             p.handleJWKS,
+		"/userinfo":                         p.handleUserinfo,
+		"/revoke":                           p.handleRevoke,
+		"/introspect":                       p.handleIntrospect,
+	} {
+		mux.HandleFunc(base+path, h)
+	}
+	p.server = httptest.NewServer(mux)
+	t.Cleanup(p.server.Close)
+	p.Issuer = p.server.URL + o.Path
+	return p
+}
+
+// ClientID is the registered client's id.
+func (p *IdP) ClientID() string { return p.opts.ClientID }
+
+// Endpoint returns the URL of one endpoint, such as "/token".
+func (p *IdP) Endpoint(path string) string {
+	return strings.TrimSuffix(p.Issuer, "/") + path
+}
+
+func (p *IdP) now() time.Time { return p.opts.Now() }
+
+func (p *IdP) scopesSupported() []string {
+	return append([]string{"openid", "profile", "email", "offline_access"}, p.opts.Scopes...)
+}
+
+// handleDiscovery serves OpenID Connect Discovery 1.0 §3 metadata.
+func (p *IdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	auth := []string{"none"}
+	if p.opts.ClientSecret != "" {
+		auth = []string{"client_secret_basic", "client_secret_post"}
+	}
+	md := map[string]any{
+		"issuer":                                p.Issuer,
+		"authorization_endpoint":                p.Endpoint("/auth"),
+		"token_endpoint":                        p.Endpoint("/token"),
+		"jwks_uri":                              p.Endpoint("/jwks"),
+		"userinfo_endpoint":                     p.Endpoint("/userinfo"),
+		"revocation_endpoint":                   p.Endpoint("/revoke"),
+		"introspection_endpoint":                p.Endpoint("/introspect"),
+		"scopes_supported":                      p.scopesSupported(),
+		"response_types_supported":              []string{"code"},
+		"response_modes_supported":              []string{"query"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{p.opts.Alg},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": auth,
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified"},
+	}
+	if p.opts.IssParameter {
+		md["authorization_response_iss_parameter_supported"] = true
+	}
+	writeJSON(w, http.StatusOK, md)
+}
+
+func (p *IdP) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{p.key.Public()}})
+}
+
+// oauthError is an RFC 6749 §5.2 error response.
+type oauthError struct {
+	status      int
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func errorf(status int, code, description string) *oauthError {
+	return &oauthError{status: status, Code: code, Description: description}
+}
+
+func (e *oauthError) write(w http.ResponseWriter) {
+	if e.status == http.StatusUnauthorized {
+		// RFC 6749 §5.2: a 401 names the authentication scheme.
+		w.Header().Set("WWW-Authenticate", `Basic realm="testidp"`)
+	}
+	writeJSON(w, e.status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// RFC 6749 §5.1: token responses must not be cached; harmless elsewhere.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// random returns 32 random bytes, base64url-encoded, for codes and tokens.
+func random() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("testidp: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
