@@ -68,7 +68,9 @@ func requireE2E(t *testing.T) {
 			return
 		}
 		sesameBin = filepath.Join(dir, "sesame")
-		out, err := exec.Command("go", "build", "-o", sesameBin, "./cmd/sesame").CombinedOutput()
+		build := exec.Command("go", "build", "-o", sesameBin, "./cmd/sesame")
+		build.Dir = repoRoot
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -18,7 +18,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.Stdin)
-	root.SetOut(f.Stderr) // help and usage are for people: stderr keeps stdout for data
+	root.SetOut(f.Stdout) // asked-for help and completion scripts are the command's data
 	root.SetErr(f.Stderr)
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, f.Stderr)

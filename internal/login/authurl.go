@@ -30,9 +30,9 @@ func CheckParams(params map[string]string) error {
 // PKCE, OpenID Connect nonce and RFC 8707 resources).
 type request struct {
 	authURL, clientID, redirectURI string
-	scopes, resources               []string
-	params                          map[string]string
-	state, nonce, verifier          string
+	scopes, resources              []string
+	params                         map[string]string
+	state, nonce, verifier         string
 }
 
 func (r request) url() (string, error) {

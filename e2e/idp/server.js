@@ -1,0 +1,503 @@
+#!/usr/bin/env node
+// Test OpenID Provider for sesame's end-to-end tests.
+//
+// A real oidc-provider listening on 127.0.0.1 only, with in-memory users, our
+// own plain-HTML login and consent pages, and an optional JSON-lines event log.
+//
+//   node e2e/idp/server.js [--port N] [--path /oidc] [--id-token-alg RS256|ES384|PS256|EdDSA]
+//                          [--access-token-ttl S] [--refresh-token-ttl S] [--events FILE]
+//
+// When it is ready it prints exactly one JSON line on stdout:
+//   {"issuer":"http://127.0.0.1:PORT[/path]","port":PORT,
+//    "confidential_client_id":"sesame-confidential","confidential_client_secret":"..."}
+// Everything else (logs, oidc-provider notices) goes to stderr.
+
+import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+import * as jose from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+// stdout carries the ready line and nothing else: oidc-provider prints its
+// configuration notices with console.info, so send every console method to stderr.
+for (const method of ['log', 'info', 'debug']) console[method] = console.error;
+
+const ID_TOKEN_ALGS = ['RS256', 'ES384', 'PS256', 'EdDSA'];
+
+function fail(message) {
+  console.error(`idp: ${message}`);
+  process.exit(2);
+}
+
+function intArg(name, min) {
+  const n = Number(args[name]);
+  if (!/^\d+$/.test(args[name]) || n < min) fail(`--${name} must be an integer >= ${min}, got ${args[name]}`);
+  return n;
+}
+
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      path: { type: 'string', default: '' },
+      'id-token-alg': { type: 'string', default: 'RS256' },
+      'access-token-ttl': { type: 'string', default: '3600' },
+      'refresh-token-ttl': { type: 'string', default: '86400' },
+      events: { type: 'string' },
+    },
+    strict: true,
+  }));
+} catch (err) {
+  fail(err.message);
+}
+
+const port = intArg('port', 0);
+const accessTokenTTL = intArg('access-token-ttl', 1);
+const refreshTokenTTL = intArg('refresh-token-ttl', 1);
+const idTokenAlg = args['id-token-alg'];
+if (!ID_TOKEN_ALGS.includes(idTokenAlg)) fail(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
+// "/oidc", "oidc/" and "/oidc/" all mean the same mount path; "" or "/" means none.
+const mountPath = args.path.replace(/^\/*/, '/').replace(/\/+$/, '');
+if (mountPath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(mountPath)) fail(`--path must be a plain URL path, got ${args.path}`);
+
+// ---------------------------------------------------------------------------
+// Event log: one JSON line per event. Token values never go in here; grant ids
+// and client ids do, so tests can correlate e.g. reuse detection and revocation.
+
+function record(event, fields = {}) {
+  console.error(`idp: event ${event} ${JSON.stringify(fields)}`);
+  if (!args.events) return;
+  // Synchronous, so the line is on disk before the HTTP response is sent.
+  appendFileSync(args.events, `${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+const errorFields = (err) => ({
+  error: err.error || err.message,
+  error_description: err.error_description,
+  error_detail: err.error_detail,
+});
+
+// ---------------------------------------------------------------------------
+// Users, kept in memory.
+
+const USERS = {
+  alice: { password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true },
+  bob: { password: 'builder', name: 'Bob Builder', email: 'bob@example.com', email_verified: true },
+};
+
+async function findAccount(_ctx, sub) {
+  const user = USERS[sub];
+  if (!user) return undefined;
+  return {
+    accountId: sub,
+    // oidc-provider filters these by the granted scopes and claims.
+    async claims() {
+      return { sub, name: user.name, email: user.email, email_verified: user.email_verified };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Signing keys, fresh on every start: one per supported ID token algorithm, each
+// with a kid and its alg pinned, so the JWKS has a key for every choice.
+
+async function signingKey(alg, kid, options) {
+  const { privateKey } = await jose.generateKeyPair(alg, { extractable: true, ...options });
+  return { ...(await jose.exportJWK(privateKey)), alg, use: 'sig', kid };
+}
+
+const jwks = {
+  keys: [
+    await signingKey('RS256', 'rs256', { modulusLength: 2048 }),
+    await signingKey('PS256', 'ps256', { modulusLength: 2048 }),
+    await signingKey('ES384', 'es384'),
+    await signingKey('EdDSA', 'eddsa', { crv: 'Ed25519' }),
+  ],
+};
+
+// ---------------------------------------------------------------------------
+// Clients. application_type "native" makes oidc-provider match a registered
+// loopback redirect URI (http://127.0.0.1/... or http://[::1]/...) with any port
+// (RFC 8252 section 7.3), which is what a CLI's random-port listener needs.
+
+const confidentialSecret = randomBytes(32).toString('base64url'); // URL-safe: no escaping issues in Basic auth
+
+const nativeClient = {
+  application_type: 'native',
+  redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+  post_logout_redirect_uris: [
+    'http://127.0.0.1/callback', 'http://[::1]/callback',
+    'http://127.0.0.1/logout', 'http://[::1]/logout',
+  ],
+  grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+  response_types: ['code'],
+  id_token_signed_response_alg: idTokenAlg,
+};
+
+const clients = [
+  { ...nativeClient, client_id: 'sesame-cli', token_endpoint_auth_method: 'none' },
+  // A client has exactly one token_endpoint_auth_method in oidc-provider, so
+  // client_secret_post gets its own client with the same secret.
+  {
+    ...nativeClient,
+    client_id: 'sesame-confidential',
+    client_secret: confidentialSecret,
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    ...nativeClient,
+    client_id: 'sesame-confidential-post',
+    client_secret: confidentialSecret,
+    token_endpoint_auth_method: 'client_secret_post',
+  },
+];
+
+// ---------------------------------------------------------------------------
+// Resource indicators (RFC 8707): any https:// resource is a resource server
+// whose access tokens are JWTs with aud = the resource. Without a resource the
+// access token stays opaque and is good for userinfo.
+
+async function getResourceServerInfo(_ctx, resource) {
+  if (URL.parse(resource)?.protocol !== 'https:') {
+    throw new errors.InvalidTarget('only https:// resource indicators are accepted');
+  }
+  return {
+    scope: 'read write',
+    audience: resource,
+    accessTokenTTL,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: idTokenAlg } },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Provider pages we do not otherwise need are replaced by small self-contained
+// HTML (oidc-provider's defaults load web fonts, which a test machine cannot fetch).
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title, body) {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head>
+<body><h1>${esc(title)}</h1>
+${body}
+</body></html>`;
+}
+
+const HOUR = 60 * 60;
+
+const configuration = {
+  clients,
+  jwks,
+  findAccount,
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+  scopes: ['openid', 'profile', 'email', 'offline_access', 'urn:logto:scope:organizations'],
+  claims: {
+    openid: ['sub'],
+    profile: ['name'],
+    email: ['email', 'email_verified'],
+  },
+  // Put the granted profile/email claims in the ID token too, as most IdPs do
+  // (oidc-provider's default keeps them for userinfo when an access token is issued).
+  conformIdTokenClaims: false,
+  clientDefaults: { id_token_signed_response_alg: idTokenAlg },
+  responseTypes: ['code'],
+  enabledJWA: { idTokenSigningAlgValues: ID_TOKEN_ALGS },
+  pkce: { required: () => true }, // oidc-provider v9 only implements S256
+  // Tokens die exactly at their ttl (oidc-provider otherwise accepts them 15 s longer).
+  clockTolerance: 0,
+  rotateRefreshToken: true, // reuse of a rotated (consumed) refresh token revokes the grant
+  ttl: {
+    AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL || accessTokenTTL,
+    RefreshToken: () => refreshTokenTTL,
+    AuthorizationCode: () => 60,
+    DeviceCode: () => 10 * 60,
+    IdToken: () => HOUR,
+    Interaction: () => HOUR,
+    Session: () => 14 * 24 * HOUR,
+    Grant: () => Math.max(14 * 24 * HOUR, refreshTokenTTL),
+  },
+  interactions: {
+    url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
+  },
+  features: {
+    devInteractions: { enabled: false },
+    revocation: { enabled: true },
+    // The default policy lets a public client introspect its own tokens only.
+    introspection: { enabled: true },
+    rpInitiatedLogout: {
+      enabled: true,
+      logoutSource: async (ctx, form) => {
+        ctx.body = page('Sign out', `${form}
+<button type="submit" id="logout" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" id="stay" form="op.logoutForm">No, stay signed in</button>`);
+      },
+      postLogoutSuccessSource: async (ctx) => {
+        ctx.body = page('Signed out', '<p id="signed-out">You are signed out.</p>');
+      },
+    },
+    deviceFlow: {
+      enabled: true,
+      userCodeInputSource: async (ctx, form, _out, err) => {
+        const msg = err ? '<p id="error">The code is invalid or the request failed.</p>' : '<p>Enter the code shown on your device.</p>';
+        ctx.body = page('Device sign-in', `${msg}${form}<button type="submit" id="continue" form="op.deviceInputForm">Continue</button>`);
+      },
+      userCodeConfirmSource: async (ctx, form, client, _deviceInfo, userCode) => {
+        ctx.body = page('Confirm device', `<p>${esc(client.clientId)} shows the code <code id="user-code">${esc(userCode)}</code></p>${form}
+<button type="submit" id="confirm" form="op.deviceConfirmForm">Continue</button>
+<button type="submit" id="abort" form="op.deviceConfirmForm" name="abort" value="yes">Abort</button>`);
+      },
+      successSource: async (ctx) => {
+        ctx.body = page('Device signed in', '<p id="device-done">You can close this page and return to your device.</p>');
+      },
+    },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async () => undefined,
+      useGrantedResource: async () => false,
+      getResourceServerInfo,
+    },
+  },
+  renderError: async (ctx, out) => {
+    ctx.type = 'html';
+    ctx.body = page('Error', Object.entries(out).map(([k, v]) => `<p><b>${esc(k)}</b>: <span id="${esc(k)}">${esc(v)}</span></p>`).join('\n'));
+  },
+};
+
+// ---------------------------------------------------------------------------
+// Provider, bound to 127.0.0.1 only. The port is only known once we listen, and
+// the issuer must contain it, so the provider is created in the listen callback.
+
+let provider;
+let providerCallback;
+const server = createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    console.error('idp: request failed', err);
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.end('internal error');
+    }
+  });
+});
+
+server.on('error', (err) => fail(`cannot listen on 127.0.0.1:${port}: ${err.message}`));
+server.listen(port, '127.0.0.1', () => {
+  const actualPort = server.address().port;
+  const issuer = `http://127.0.0.1:${actualPort}${mountPath}`;
+  provider = new Provider(issuer, configuration);
+  // Koa error reporting of unexpected errors goes to stderr.
+  provider.on('error', (err) => console.error('idp: provider error', err));
+  subscribeEvents(provider);
+  provider.use(recordIntrospectionAndRevocation);
+  providerCallback = provider.callback(); // after use(): Koa composes the middleware here
+
+  process.stdout.write(`${JSON.stringify({
+    issuer,
+    port: actualPort,
+    confidential_client_id: 'sesame-confidential',
+    confidential_client_secret: confidentialSecret,
+  })}\n`);
+  console.error(`idp: listening, issuer ${issuer}, id_token alg ${idTokenAlg}`);
+});
+
+function shutdown(signal) {
+  console.error(`idp: ${signal}, shutting down`);
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+// Everything under <mount>/interaction/ is ours, everything else under the mount
+// path goes to oidc-provider with the mount prefix stripped. req.originalUrl keeps
+// the full path, which oidc-provider uses to build its own URLs (as under Express).
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  // RFC 8414 puts the metadata of an issuer with a path at
+  // /.well-known/oauth-authorization-server/<path>; serve that form too.
+  if (mountPath && url.pathname === `/.well-known/oauth-authorization-server${mountPath}`) {
+    req.url = `/.well-known/oauth-authorization-server${url.search}`;
+    req.originalUrl = `${mountPath}${req.url}`; // so the endpoints it lists carry the mount path
+    providerCallback(req, res);
+    return;
+  }
+  if (mountPath && url.pathname !== mountPath && !url.pathname.startsWith(`${mountPath}/`)) {
+    res.statusCode = 404;
+    res.end('not found');
+    return;
+  }
+  const inner = url.pathname.slice(mountPath.length) || '/';
+  const m = inner.match(/^\/interaction\/([^/]+)(?:\/(login|abort|allow|deny))?$/);
+  if (m) {
+    await interaction(req, res, m[1], m[2]);
+    return;
+  }
+  req.originalUrl = req.url;
+  req.url = req.url.slice(mountPath.length) || '/';
+  providerCallback(req, res);
+}
+
+// ---------------------------------------------------------------------------
+// Interaction pages: plain HTML forms, no JavaScript.
+
+async function readForm(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res, status, html) {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(html);
+}
+
+function loginPage(details, error) {
+  const base = `${mountPath}/interaction/${details.uid}`;
+  return page('Sign in', `<p>Sign in to continue to <b id="client">${esc(details.params.client_id)}</b>.</p>
+${error ? `<p id="error">${esc(error)}</p>` : ''}
+<form method="post" action="${base}/login" autocomplete="off">
+  <label>Username <input name="login" value="${esc(details.params.login_hint || '')}" autofocus></label>
+  <label>Password <input name="password" type="password"></label>
+  <button type="submit" id="signin">Sign in</button>
+  <button type="submit" id="cancel" formaction="${base}/abort">Cancel</button>
+</form>`);
+}
+
+function consentPage(details) {
+  const base = `${mountPath}/interaction/${details.uid}`;
+  const scopes = (details.params.scope || '').split(' ').filter(Boolean);
+  const resources = [details.params.resource || []].flat();
+  return page('Authorize', `<p><b id="client">${esc(details.params.client_id)}</b> asks for access as <b id="account">${esc(details.session?.accountId)}</b>.</p>
+<ul id="scopes">${scopes.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>
+${resources.length ? `<p>Resources:</p><ul id="resources">${resources.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}
+<form method="post" action="${base}/allow"><button type="submit" id="allow">Allow</button></form>
+<form method="post" action="${base}/deny"><button type="submit" id="deny">Deny</button></form>`);
+}
+
+async function interaction(req, res, uid, action) {
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch (err) {
+    // Missing or expired interaction cookie, e.g. a page reloaded after it finished.
+    send(res, 400, page('Error', `<p id="error">${esc(err.message)}</p>`));
+    return;
+  }
+  if (details.uid !== uid) {
+    send(res, 400, page('Error', '<p id="error">This sign-in page is stale.</p>'));
+    return;
+  }
+  const prompt = details.prompt.name;
+
+  if (req.method === 'GET' && !action) {
+    send(res, 200, prompt === 'login' ? loginPage(details) : consentPage(details));
+    return;
+  }
+  if (req.method !== 'POST' || !action) {
+    send(res, 405, page('Error', '<p id="error">Method not allowed.</p>'));
+    return;
+  }
+
+  if (action === 'abort') {
+    await provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user cancelled the sign-in',
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+
+  if (action === 'login' && prompt === 'login') {
+    const form = await readForm(req);
+    const login = form.get('login') || '';
+    const user = Object.hasOwn(USERS, login) ? USERS[login] : undefined;
+    if (!user || user.password !== form.get('password')) {
+      send(res, 200, loginPage(details, 'Invalid username or password.'));
+      return;
+    }
+    await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+    return;
+  }
+
+  if (action === 'deny' && prompt === 'consent') {
+    await provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user denied the request',
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
+
+  if (action === 'allow' && prompt === 'consent') {
+    // As in oidc-provider's example: grant whatever the consent prompt found missing.
+    const { prompt: { details: missing }, params, session: { accountId } } = details;
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId, clientId: params.client_id });
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes || {})) {
+      grant.addResourceScope(resource, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    const consent = details.grantId ? {} : { grantId };
+    await provider.interactionFinished(req, res, { consent }, { mergeWithLastSubmission: true });
+    return;
+  }
+
+  send(res, 400, page('Error', `<p id="error">Unexpected ${esc(action)} during the ${esc(prompt)} step.</p>`));
+}
+
+// ---------------------------------------------------------------------------
+// Events. Names are oidc-provider's own where it emits one; it has no success
+// events for revocation and introspection, so those are recorded by middleware.
+
+function subscribeEvents(p) {
+  const client = (ctx) => ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id;
+
+  p.on('authorization.success', (ctx) => record('authorization.success', { client_id: client(ctx) }));
+  p.on('authorization.error', (ctx, err) => record('authorization.error', { client_id: client(ctx), ...errorFields(err) }));
+  p.on('grant.success', (ctx) => record('grant.success', {
+    grant_type: ctx.oidc.params.grant_type,
+    client_id: client(ctx),
+    grant_id: ctx.oidc.entities.Grant?.jti,
+    scope: ctx.body?.scope,
+    resource: ctx.oidc.entities.AccessToken?.resourceServer?.identifier(),
+    refresh_token_issued: Boolean(ctx.body?.refresh_token),
+    id_token_issued: Boolean(ctx.body?.id_token),
+  }));
+  p.on('grant.error', (ctx, err) => record('grant.error', {
+    grant_type: ctx.oidc?.params?.grant_type,
+    client_id: client(ctx),
+    ...errorFields(err),
+  }));
+  p.on('grant.revoked', (ctx, grantId) => record('grant.revoked', { grant_id: grantId, client_id: client(ctx), route: ctx.oidc?.route }));
+  p.on('revocation.error', (ctx, err) => record('revocation.error', { client_id: client(ctx), ...errorFields(err) }));
+  p.on('introspection.error', (ctx, err) => record('introspection.error', { client_id: client(ctx), ...errorFields(err) }));
+  p.on('userinfo.error', (ctx, err) => record('userinfo.error', errorFields(err)));
+  p.on('end_session.success', (ctx) => record('end_session.success', { client_id: client(ctx) }));
+  p.on('end_session.error', (ctx, err) => record('end_session.error', { client_id: client(ctx), ...errorFields(err) }));
+  p.on('device_authorization.success', (ctx) => record('device_authorization.success', { client_id: client(ctx) }));
+  p.on('server_error', (ctx, err) => {
+    console.error('idp: server_error', err);
+    record('server_error', { route: ctx.oidc?.route, message: err.message });
+  });
+}
+
+async function recordIntrospectionAndRevocation(ctx, next) {
+  await next();
+  const route = ctx._matchedRoute && ctx.oidc?.route;
+  if (ctx.status !== 200 || (route !== 'revocation' && route !== 'introspection')) return;
+  const { entities } = ctx.oidc;
+  const token = entities.AccessToken || entities.RefreshToken || entities.ClientCredentials;
+  if (route === 'revocation') {
+    // Revocation answers 200 even for unknown tokens; token_type is absent then.
+    record('revocation.success', { client_id: ctx.oidc.client?.clientId, token_type: token?.kind, grant_id: token?.grantId });
+  } else {
+    record('introspection.success', { client_id: ctx.oidc.client?.clientId, active: ctx.body?.active === true, token_type: token?.kind });
+  }
+}
