@@ -177,6 +177,7 @@ type Env struct {
 	Home       string
 	Profile    string
 	Action     string // what the browser stand-in does: approve, deny, wrong-state, bad-code
+	NoKeychain bool   // run without a D-Bus session, as on a headless server
 	BrowserLog string
 }
 
@@ -188,6 +189,10 @@ func newEnv(t *testing.T) *Env {
 }
 
 func (e *Env) environ() []string {
+	bus := "DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if e.NoKeychain {
+		bus = "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(e.Home, "no-bus")
+	}
 	return []string{
 		"PATH=" + filepath.Join(repoRoot, "e2e", "browser") + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + e.Home,
@@ -195,7 +200,7 @@ func (e *Env) environ() []string {
 		"XDG_STATE_HOME=" + filepath.Join(e.Home, ".local", "state"),
 		"XDG_CACHE_HOME=" + filepath.Join(e.Home, ".cache"),
 		"XDG_DATA_HOME=" + filepath.Join(e.Home, ".local", "share"),
-		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+		bus,
 		"SESAME_PROFILE=" + e.Profile,
 		"SESAME_E2E_BROWSER_ACTION=" + e.Action,
 		"SESAME_E2E_BROWSER_LOG=" + e.BrowserLog,

@@ -231,3 +231,39 @@ func jwtHeader(t *testing.T, jwt string) map[string]any {
 	json.Unmarshal(b, &m)
 	return m
 }
+
+// Without a Secret Service, login stops before the browser and names the
+// opt-in fallback; with --insecure-storage it works and keeps a 0600 file.
+func TestNoKeychainAndFileFallback(t *testing.T) {
+	requireE2E(t)
+	idp := startIdP(t)
+	e := newEnv(t)
+	e.NoKeychain = true
+	r := e.login(idp)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "keychain is not available") || !strings.Contains(r.Stderr, "--insecure-storage") {
+		t.Fatalf("without a keychain: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "Open this URL") {
+		t.Error("the sign-in started although the tokens could not be stored")
+	}
+
+	r = e.login(idp, "--insecure-storage")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "plain file") {
+		t.Fatalf("--insecure-storage: exit %d\n%s", r.Code, r.Stderr)
+	}
+	r = e.mustRun("token")
+	if !strings.Contains(r.Stderr, "warning: tokens for profile") {
+		t.Errorf("no warning on use of the file: %q", r.Stderr)
+	}
+	tok := strings.TrimSpace(r.Stdout)
+	hits := filesContaining(t, e.Home, tok)
+	if len(hits) != 1 || !strings.Contains(hits[0], "/.local/state/sesame/tokens/") {
+		t.Fatalf("token files: %v", hits)
+	}
+	if fi, err := os.Stat(hits[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode: %v %v", fi.Mode(), err)
+	}
+	if code, _ := userinfo(t, idp, tok); code != 200 {
+		t.Errorf("userinfo: %d", code)
+	}
+}

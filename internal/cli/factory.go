@@ -89,7 +89,7 @@ func (f *Factory) fileDir() string {
 
 // Session returns p's stored login.
 func (f *Factory) Session(p config.Profile) *session.Session {
-	return &session.Session{Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now}
+	return &session.Session{Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now, Issuer: p.Issuer, ClientID: p.ClientID}
 }
 
 // StdoutIsTTY reports whether stdout is a terminal: formats and colour

@@ -40,6 +40,9 @@ type Session struct {
 	// TokenURL, when set, replaces the stored token endpoint for refreshes
 	// (a broker that adds client authentication).
 	TokenURL string
+	// Issuer and ClientID, when set, are what the profile says now; tokens
+	// from another provider or client are not handed out for it.
+	Issuer, ClientID string
 }
 
 // Key is the store key of a profile's token set.
@@ -64,6 +67,9 @@ func (s *Session) Load() (*Tokens, error) {
 	t, err := decode(b)
 	if err != nil {
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the stored tokens for profile %q cannot be used (%v)", s.Profile, err)}
+	}
+	if s.Issuer != "" && t.Endpoints.Issuer != s.Issuer || s.ClientID != "" && t.ClientID != s.ClientID {
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("profile %q now names another issuer or client than the stored login (%s, %s)", s.Profile, t.Endpoints.Issuer, t.ClientID)}
 	}
 	return t, nil
 }
