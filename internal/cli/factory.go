@@ -63,9 +63,15 @@ func (f *Factory) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
-// Profile resolves the selected profile (flag, SESAME_PROFILE, current).
-func (f *Factory) Profile(cfg *config.Config) (config.Profile, error) {
-	return cfg.Profile(cfg.ProfileName(f.ProfileFlag))
+// Profile loads the configuration and resolves the selected profile
+// (--profile, SESAME_PROFILE, the file's current, "default").
+func (f *Factory) Profile() (*config.Config, config.Profile, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, config.Profile{}, err
+	}
+	p, err := cfg.Profile(cfg.ProfileName(f.ProfileFlag))
+	return cfg, p, err
 }
 
 // Store opens where p's tokens live. The plaintext file is only used when

@@ -73,11 +73,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 
 func loginRun(ctx context.Context, o *LoginOptions) error {
 	f := o.F
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	p, err := f.Profile(cfg)
+	cfg, p, err := f.Profile()
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,7 @@ func NewCmdLogout(f *Factory, runF func(context.Context, *LogoutOptions) error) 
 
 func logoutRun(_ context.Context, o *LogoutOptions) error {
 	f := o.F
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	p, err := f.Profile(cfg)
+	_, p, err := f.Profile()
 	if err != nil {
 		return err
 	}

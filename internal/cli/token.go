@@ -45,11 +45,7 @@ Exits 4 when a new login is needed.`,
 
 func tokenRun(ctx context.Context, o *TokenOptions) error {
 	f := o.F
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	p, err := f.Profile(cfg)
+	_, p, err := f.Profile()
 	if err != nil {
 		return err
 	}
