@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -93,9 +94,21 @@ func (f *Factory) fileDir() string {
 	return filepath.Join(base, "sesame", "tokens")
 }
 
-// Session returns p's stored login.
+// Session returns p's stored login. With a broker, every token request
+// goes through it: the broker adds the client secret the CLI never has.
 func (f *Factory) Session(p config.Profile) *session.Session {
-	return &session.Session{Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now, Issuer: p.Issuer, ClientID: p.ClientID}
+	return &session.Session{
+		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
+		Issuer: p.Issuer, ClientID: p.ClientID, TokenURL: brokerURL(p.Broker, "/token"),
+	}
+}
+
+// brokerURL is path on the broker, or "" without one.
+func brokerURL(broker, path string) string {
+	if broker == "" {
+		return ""
+	}
+	return strings.TrimSuffix(broker, "/") + path
 }
 
 // StdoutIsTTY reports whether stdout is a terminal: formats and colour

@@ -29,6 +29,7 @@ type LoginOptions struct {
 	NoBrowser, InsecureStorage                bool
 	Timeout                                   time.Duration
 	AuthURL, TokenURL, UserinfoURL, RevokeURL string
+	Broker                                    string
 	Changed                                   func(flag string) bool
 }
 
@@ -64,6 +65,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
+	fl.StringVar(&o.Broker, "broker", "", "sesame-broker URL that exchanges codes and refreshes tokens for a confidential client")
 	fl.StringVar(&o.AuthURL, "auth-url", "", "authorization endpoint, for providers without discovery")
 	fl.StringVar(&o.TokenURL, "token-url", "", "token endpoint, for providers without discovery")
 	fl.StringVar(&o.UserinfoURL, "userinfo-url", "", "userinfo endpoint, for providers without discovery")
@@ -112,7 +114,7 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 		Scopes: scopes, Resources: p.Resources, Params: p.Params,
 		Port: p.Port, Timeout: o.Timeout, NoBrowser: o.NoBrowser,
 		Browser: f.Browser, Stderr: f.Stderr, HTTP: f.HTTP, Now: f.Now,
-		Save: sess.Save,
+		TokenURL: sess.TokenURL, Save: sess.Save,
 	})
 	if err != nil {
 		return err
@@ -141,6 +143,7 @@ func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
 	str("token-url", "token_url", &p.TokenURL, o.TokenURL)
 	str("userinfo-url", "userinfo_url", &p.UserinfoURL, o.UserinfoURL)
 	str("revocation-url", "revocation_url", &p.RevocationURL, o.RevokeURL)
+	str("broker", "broker", &p.Broker, o.Broker)
 	if o.Changed("scope") {
 		p.Scopes = splitList(o.Scope)
 		set["scopes"] = p.Scopes

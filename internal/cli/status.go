@@ -34,6 +34,7 @@ type ProfileStatus struct {
 	Scopes    []string  `json:"scopes,omitempty"`
 	Refresh   bool      `json:"has_refresh_token"`
 	Storage   string    `json:"storage"`
+	Broker    string    `json:"broker,omitempty"`
 	Error     string    `json:"error,omitempty"`
 }
 
@@ -76,7 +77,7 @@ func statusRun(_ context.Context, o *StatusOptions) error {
 		if err != nil {
 			return err
 		}
-		st := ProfileStatus{Profile: name, Current: name == current, Storage: p.Storage, Issuer: p.Issuer}
+		st := ProfileStatus{Profile: name, Current: name == current, Storage: p.Storage, Issuer: p.Issuer, Broker: p.Broker}
 		if st.Storage == "" {
 			st.Storage = "keychain"
 		}
@@ -146,6 +147,7 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 		row("scopes", strings.Join(st.Scopes, " "))
 		row("refresh", map[bool]string{true: "yes", false: "no"}[st.Refresh])
 		row("storage", st.Storage)
+		row("broker", st.Broker)
 	}
 }
 

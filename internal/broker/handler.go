@@ -1,0 +1,189 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// record is what one API request leaves in the log and the metrics. It
+// holds no parameter value: client_id and grant_type are recorded only
+// once they are known to be configured values.
+type record struct {
+	endpoint, clientID, grantType string
+	ip                            netip.Addr
+	status, upstreamStatus        int
+	providerError, outcome, note  string
+}
+
+// ServeHTTP serves the API, the probes and, unless it has its own
+// listener, /metrics.
+func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch r.URL.Path {
+	case "/healthz":
+		b.probe(w, r, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
+		return
+	case "/readyz":
+		b.readyz(w, r)
+		return
+	case "/metrics":
+		if !b.separateMetrics {
+			b.serveMetrics(w, r)
+			return
+		}
+	}
+	start := time.Now()
+	b.metrics.inFlight.Add(1)
+	defer b.metrics.inFlight.Add(-1)
+	rec := &record{endpoint: "other", ip: clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), b.proxies)}
+	switch r.URL.Path {
+	case "/token":
+		rec.endpoint = epToken
+	case "/revoke":
+		rec.endpoint = epRevoke
+	case "/introspect":
+		rec.endpoint = epIntrospect
+	}
+	if e := b.api(w, r, rec); e != nil {
+		rec.outcome = e.outcome
+		if e.status != 0 { // a caller that went away gets no answer
+			rec.status, rec.note = e.status, e.code+": "+e.logText()
+			e.write(w)
+		}
+	}
+	b.finish(r.Context(), rec, time.Since(start))
+}
+
+// api handles one API request, writing the provider's reply itself or
+// returning the refusal to write.
+func (b *Broker) api(w http.ResponseWriter, r *http.Request, rec *record) *apiError {
+	if ok, retry := b.limiter.allow(rec.ip); !ok {
+		b.metrics.rateLimited.Add(1)
+		return rateLimited(retry)
+	}
+	if rec.endpoint == "other" {
+		return notFound()
+	}
+	if r.Method != http.MethodPost {
+		return methodNotAllowed(http.MethodPost)
+	}
+	if r.ContentLength > MaxBody {
+		return bodyTooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return bodyTooLarge()
+	case err != nil:
+		return invalidRequest("the body could not be read")
+	}
+	a, e := validateRequest(rec.endpoint, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), body, b.clients)
+	if e != nil {
+		return e
+	}
+	rec.clientID, rec.grantType = a.client.id, a.grantType
+	ep, discovered := b.dir.lookup(a.client)
+	target := ep.url(rec.endpoint)
+	switch {
+	case target == "" && !discovered:
+		return unavailable("the provider's discovery document could not be fetched yet; try again shortly")
+	case target == "":
+		return invalidRequest("this client's provider has no " + rec.endpoint + " endpoint")
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), b.cfg.UpstreamTimeout)
+	defer cancel()
+	start := time.Now()
+	rep, e := b.forward(ctx, target, a)
+	b.metrics.observeUpstream(rec.endpoint, time.Since(start))
+	if e != nil {
+		return e
+	}
+	rec.status, rec.upstreamStatus, rec.providerError = rep.status, rep.status, rep.errCode
+	rec.outcome = outcomeOK
+	if rep.status >= 400 {
+		rec.outcome = outcomeProviderError
+	}
+	if rep.errCode == "invalid_client" || rep.status == http.StatusUnauthorized {
+		b.log.Warn("the provider refused the broker's client credentials; check the client secret and auth_method",
+			"client_id", a.client.id)
+	}
+	rep.write(w)
+	return nil
+}
+
+// finish logs and counts a request. Never log a parameter value or header
+// here: codes, verifiers, tokens and secrets all pass through this code.
+func (b *Broker) finish(ctx context.Context, rec *record, d time.Duration) {
+	b.metrics.countRequest(rec.endpoint, rec.grantType, rec.outcome)
+	level := slog.LevelInfo
+	if rec.outcome == outcomeBadGateway || rec.outcome == outcomeTimeout {
+		level = slog.LevelWarn
+	}
+	if !b.log.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
+		slog.String("endpoint", rec.endpoint),
+		slog.String("client_ip", rec.ip.String()),
+		slog.String("outcome", rec.outcome),
+		slog.Int("status", rec.status),
+		slog.Duration("duration", d))
+	if rec.clientID != "" {
+		attrs = append(attrs, slog.String("client_id", rec.clientID))
+	}
+	if rec.grantType != "" {
+		attrs = append(attrs, slog.String("grant_type", rec.grantType))
+	}
+	if rec.upstreamStatus != 0 {
+		attrs = append(attrs, slog.Int("upstream_status", rec.upstreamStatus))
+	}
+	if rec.providerError != "" {
+		attrs = append(attrs, slog.String("provider_error", rec.providerError))
+	}
+	if rec.note != "" {
+		attrs = append(attrs, slog.String("error", rec.note))
+	}
+	b.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+func (b *Broker) probe(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed("GET, HEAD").write(w)
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+// readyz is ready when every client's endpoints are known; otherwise it
+// names the issuers whose discovery has not succeeded yet.
+func (b *Broker) readyz(w http.ResponseWriter, r *http.Request) {
+	failing := b.dir.unknown()
+	if len(failing) == 0 {
+		b.probe(w, r, http.StatusOK, []byte(`{"status":"ready"}`+"\n"))
+		return
+	}
+	body, _ := json.Marshal(struct {
+		Status  string   `json:"status"`
+		Issuers []string `json:"failing_issuers"`
+	}{"unavailable", failing})
+	b.probe(w, r, http.StatusServiceUnavailable, append(body, '\n'))
+}
+
+func (b *Broker) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		methodNotAllowed("GET, HEAD").write(w)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = b.metrics.write(w)
+}

@@ -1,0 +1,173 @@
+package broker
+
+import (
+	"fmt"
+	"mime"
+	"net/url"
+)
+
+// The endpoints the broker forwards.
+const (
+	epToken      = "token"
+	epRevoke     = "revoke"
+	epIntrospect = "introspect"
+)
+
+// accepted is a request that passed validation: the client the broker will
+// authenticate as, and the allow-listed parameters to forward.
+type accepted struct {
+	client    *client
+	grantType string
+	form      url.Values
+}
+
+// forwarded lists, per grant type or endpoint, the only parameters that
+// reach the provider. Anything else a caller sends is dropped, so a caller
+// cannot smuggle in parameters the operator never meant to allow.
+func forwarded(endpoint, grantType string) []string {
+	switch {
+	case endpoint != epToken:
+		return []string{"token", "token_type_hint"} // RFC 7009 §2.1, RFC 7662 §2.1
+	case grantType == GrantAuthorizationCode:
+		return []string{"grant_type", "code", "redirect_uri", "code_verifier", "resource"}
+	default:
+		// organization_id asks Logto for an organization token.
+		return []string{"grant_type", "refresh_token", "scope", "resource", "organization_id"}
+	}
+}
+
+// validateRequest checks a POST to endpoint, given its Content-Type and
+// Authorization headers and its body. It does no I/O, so it can be fuzzed.
+func validateRequest(endpoint, contentType, authorization string, body []byte, clients map[string]*client) (*accepted, *apiError) {
+	if mt, _, err := mime.ParseMediaType(contentType); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, unsupportedMediaType()
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, invalidRequest("the body is not a valid form")
+	}
+	for k, vs := range form {
+		// RFC 6749 §3.1: a parameter without a value counts as omitted.
+		n := 0
+		for _, v := range vs {
+			if v != "" {
+				vs[n] = v
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+			delete(form, k)
+		case n > 1 && k != "resource": // RFC 8707 §2 lets resource repeat
+			e := invalidRequest(fmt.Sprintf("parameter %q is repeated (RFC 6749 §3.2)", clip(k)))
+			e.logNote = "a parameter is repeated"
+			return nil, e
+		default:
+			form[k] = vs[:n]
+		}
+	}
+	if authorization != "" {
+		return nil, invalidRequest("send no Authorization header: the broker authenticates the client itself")
+	}
+	// Only the broker authenticates, so a caller's own credentials are
+	// refused rather than dropped: a caller sending them holds a secret it
+	// should not, and should hear about it.
+	for _, k := range [...]string{"client_secret", "client_assertion", "client_assertion_type"} {
+		if form.Has(k) {
+			return nil, invalidRequest(k + " must not be sent: the broker authenticates the client itself")
+		}
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		return nil, invalidClient("client_id is required")
+	}
+	c, ok := clients[id]
+	if !ok {
+		return nil, invalidClient("unknown client_id")
+	}
+	a := &accepted{client: c}
+	if endpoint == epToken {
+		if e := checkGrant(c, form); e != nil {
+			return nil, e
+		}
+		a.grantType = form.Get("grant_type")
+	} else if !form.Has("token") {
+		return nil, invalidRequest("token is required")
+	}
+	keys := forwarded(endpoint, a.grantType)
+	a.form = make(url.Values, len(keys)+2)
+	for _, k := range keys {
+		if vs, ok := form[k]; ok {
+			a.form[k] = vs
+		}
+	}
+	return a, nil
+}
+
+func checkGrant(c *client, form url.Values) *apiError {
+	switch gt := form.Get("grant_type"); {
+	case gt == "":
+		return invalidRequest("grant_type is required")
+	case gt == GrantAuthorizationCode && c.authCode:
+		return checkAuthCode(c, form)
+	case gt == GrantRefreshToken && c.refresh:
+		if !form.Has("refresh_token") {
+			return invalidRequest("refresh_token is required")
+		}
+		return nil
+	default:
+		e := unsupportedGrant(fmt.Sprintf("grant_type %q is not allowed for this client", clip(gt)))
+		e.logNote = "grant_type is not allowed for this client"
+		return e
+	}
+}
+
+// checkAuthCode requires PKCE: the broker redeems codes for anyone who
+// reaches it, and only the verifier ties a code to the party that started
+// the login (RFC 9700 §2.1.1). The redirect URI must fit the client's
+// patterns, so the broker's secret cannot redeem codes issued to other
+// redirect targets of the same client.
+func checkAuthCode(c *client, form url.Values) *apiError {
+	if !form.Has("code") {
+		return invalidRequest("code is required")
+	}
+	v := form.Get("code_verifier")
+	if v == "" {
+		return invalidRequest("code_verifier is required: the broker only redeems codes obtained with PKCE")
+	}
+	if !validVerifier(v) {
+		return invalidRequest("code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)")
+	}
+	ru := form.Get("redirect_uri")
+	if ru == "" {
+		return invalidRequest("redirect_uri is required")
+	}
+	for _, p := range c.redirects {
+		if p.match(ru) {
+			return nil
+		}
+	}
+	return invalidRequest("redirect_uri is not allowed for this client")
+}
+
+// validVerifier is RFC 7636 §4.1: code-verifier = 43*128unreserved.
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens caller-supplied text echoed in an error description.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
