@@ -29,6 +29,7 @@ import (
 var (
 	repoRoot  string
 	sesameBin string
+	brokerBin string
 	buildOnce sync.Once
 	buildErr  error
 )
@@ -67,8 +68,8 @@ func requireE2E(t *testing.T) {
 			buildErr = err
 			return
 		}
-		sesameBin = filepath.Join(dir, "sesame")
-		build := exec.Command("go", "build", "-o", sesameBin, "./cmd/sesame")
+		sesameBin, brokerBin = filepath.Join(dir, "sesame"), filepath.Join(dir, "sesame-broker")
+		build := exec.Command("go", "build", "-o", dir, "./cmd/sesame", "./cmd/sesame-broker")
 		build.Dir = repoRoot
 		out, err := build.CombinedOutput()
 		if err != nil {
@@ -92,6 +93,7 @@ type IdP struct {
 	Issuer       string `json:"issuer"`
 	Port         int    `json:"port"`
 	SecretClient string `json:"confidential_client_id"`
+	Secret       string `json:"confidential_client_secret"`
 	Events       string `json:"-"`
 }
 

@@ -31,6 +31,7 @@ func (e *usageError) Unwrap() error { return e.err }
 // options are the command line of sesame-broker.
 type options struct {
 	configPath string
+	check      bool
 	client     clientFlags
 	stdout     io.Writer
 	stderr     io.Writer
@@ -83,6 +84,7 @@ SESAME_BROKER_<KEY> variables (SESAME_BROKER_LISTEN, SESAME_BROKER_RATE_LIMIT,
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&o.configPath, "config", "", "YAML file with the clients and settings")
+	fl.BoolVar(&o.check, "check", false, "validate the configuration and secrets, then exit without serving")
 	fl.StringVar(&o.client.Issuer, "issuer", "", "the provider's issuer URL (discovery finds the endpoints)")
 	fl.StringVar(&o.client.ClientID, "client-id", "", "the confidential client's ID")
 	fl.StringVar(&o.client.SecretFile, "client-secret-file", "", "file holding the client secret (or set "+SecretEnv+")")
@@ -115,6 +117,10 @@ func run(cmd *cobra.Command, o *options) error {
 	// settings, so that every problem is reported at once.
 	if _, _, err := compile(cfg, keyOf); err != nil {
 		return err
+	}
+	if o.check {
+		fmt.Fprintf(o.stderr, "configuration OK: %d client(s)\n", len(cfg.Clients))
+		return nil
 	}
 	log, err := NewLogger(o.stdout, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {

@@ -116,7 +116,7 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	}
 	got, err := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP}.Exchange(ctx, code, req.verifier, req.redirectURI)
 	if err != nil {
-		return nil, err
+		return nil, explainExchangeError(err, o.TokenURL != "")
 	}
 	t := &session.Tokens{
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
@@ -163,6 +163,23 @@ func waitError(err error, timeout time.Duration, refused int) error {
 		return errors.New(msg + "; run the login again, with --timeout to wait longer")
 	}
 	return fmt.Errorf("login cancelled: %w", err)
+}
+
+// explainExchangeError adds what to do next to a refused code exchange.
+func explainExchangeError(err error, viaBroker bool) error {
+	var ge *grant.Error
+	if !errors.As(err, &ge) {
+		return err
+	}
+	switch {
+	case ge.Code == "invalid_client" && !viaBroker:
+		return fmt.Errorf("%w\nthe provider wants this client to authenticate: it is a confidential client, so log in through a sesame-broker that holds its secret (--broker URL)", err)
+	case ge.Code == "invalid_client":
+		return fmt.Errorf("%w\nthe broker's client credentials were refused: check the broker's client id and secret", err)
+	case ge.Code == "invalid_grant" && strings.Contains(strings.ToLower(ge.Description), "redirect"):
+		return fmt.Errorf("%w\nthe provider matches redirect URIs exactly: register this one or pin a port with --port", err)
+	}
+	return err
 }
 
 // explainAuthError adds what to do next to the provider's error code.
