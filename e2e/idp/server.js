@@ -4,6 +4,12 @@
 // A real oidc-provider listening on 127.0.0.1 only, with in-memory users, our
 // own plain-HTML login and consent pages, and an optional JSON-lines event log.
 //
+// It also plays Logto's organizations (RFC 0001 in logto-io/rfcs): with the
+// urn:logto:scope:organizations scope granted, ID tokens and userinfo carry
+// "organizations", and a refresh_token grant with organization_id=ORG returns
+// an organization token (a JWT for urn:logto:organization:ORG), or with
+// resource=R a JWT for R with an organization_id claim. See organizationRefresh.
+//
 //   node e2e/idp/server.js [--port N] [--path /oidc] [--id-token-alg RS256|ES384|PS256|EdDSA]
 //                          [--access-token-ttl S] [--refresh-token-ttl S] [--events FILE]
 //
@@ -25,6 +31,10 @@ import Provider, { errors } from 'oidc-provider';
 for (const method of ['log', 'info', 'debug']) console[method] = console.error;
 
 const ID_TOKEN_ALGS = ['RS256', 'ES384', 'PS256', 'EdDSA'];
+
+// Logto's scope for organizations, and the audience of an organization token.
+const ORGANIZATIONS_SCOPE = 'urn:logto:scope:organizations';
+const organizationAudience = (id) => `urn:logto:organization:${id}`;
 
 function fail(message) {
   console.error(`idp: ${message}`);
@@ -81,12 +91,22 @@ const errorFields = (err) => ({
 });
 
 // ---------------------------------------------------------------------------
-// Users, kept in memory.
+// Users, kept in memory, with the ids of the Logto organizations they are
+// members of. No organization roles exist, so organization tokens carry no scope.
 
 const USERS = {
-  alice: { password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true },
-  bob: { password: 'builder', name: 'Bob Builder', email: 'bob@example.com', email_verified: true },
+  alice: {
+    password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true,
+    organizations: ['acme', 'globex'],
+  },
+  bob: {
+    password: 'builder', name: 'Bob Builder', email: 'bob@example.com', email_verified: true,
+    organizations: ['globex'],
+  },
 };
+
+const isMember = (accountId, organizationId) => Object.hasOwn(USERS, accountId)
+  && USERS[accountId].organizations.includes(organizationId);
 
 async function findAccount(_ctx, sub) {
   const user = USERS[sub];
@@ -95,7 +115,10 @@ async function findAccount(_ctx, sub) {
     accountId: sub,
     // oidc-provider filters these by the granted scopes and claims.
     async claims() {
-      return { sub, name: user.name, email: user.email, email_verified: user.email_verified };
+      return {
+        sub, name: user.name, email: user.email, email_verified: user.email_verified,
+        organizations: [...user.organizations],
+      };
     },
   };
 }
@@ -174,6 +197,125 @@ async function getResourceServerInfo(_ctx, resource) {
 }
 
 // ---------------------------------------------------------------------------
+// Logto organization tokens. oidc-provider has no organization_id, and Logto
+// gets it by forking the refresh_token grant. Here the stock grant is wrapped
+// instead: oidc-provider registers its built-in grants through
+// registerGrantType while it is constructed, so a subclass overriding that
+// method receives the stock handler and can put organizationRefresh around
+// it. The wrapper runs where the grant would, after client authentication and
+// parameter parsing, and what it throws becomes an RFC 6749 error response
+// and a grant.error event like any refusal of the grant itself.
+
+// The organization of the refresh in progress, once it has been allowed: read
+// by extraTokenClaims and by the grant.success event.
+const refreshOrganization = new WeakMap();
+let organizationGrantInstalled = false;
+
+class LogtoProvider extends Provider {
+  registerGrantType(name, handler, params, dupes) {
+    if (name === 'refresh_token') {
+      organizationGrantInstalled = true;
+      const names = typeof params === 'string' ? [params] : [...(params ?? [])];
+      // An unregistered parameter would be dropped before the handler sees it.
+      super.registerGrantType(name, organizationRefresh(handler), new Set([...names, 'organization_id']), dupes);
+      return;
+    }
+    super.registerGrantType(name, handler, params, dupes);
+  }
+}
+
+function forbidden(err) {
+  err.status = 403;
+  err.statusCode = 403; // what oidc-provider's error handler answers with
+  return err;
+}
+
+// organizationRefresh adds Logto's organization_id to the refresh_token grant.
+// Refusals leave the refresh token as it was, as Logto's do: they are decided
+// here, before the stock grant rotates it.
+//  1. The refresh token lacks urn:logto:scope:organizations: 403 insufficient_scope.
+//  2. Anything the stock grant refuses (unknown, expired or reused token,
+//     revoked grant, scope not granted) it refuses itself, reuse revoking the
+//     grant, so those are left to it.
+//  3. The user is not a member: 403 access_denied.
+//  4. Otherwise the stock grant rotates the refresh token and issues an access
+//     token: for a resource, a JWT for it, to which extraTokenClaims adds
+//     organization_id; without one, an opaque userinfo token, which is
+//     replaced with the organization token.
+function organizationRefresh(stock) {
+  return async function organizationRefreshHandler(ctx) {
+    const { provider, client, params } = ctx.oidc;
+    const organizationId = params.organization_id;
+    if (!organizationId) {
+      await stock(ctx);
+      return;
+    }
+
+    const refreshToken = params.refresh_token
+      ? await provider.RefreshToken.find(params.refresh_token, { ignoreExpiration: true })
+      : undefined;
+    const member = Boolean(refreshToken) && isMember(refreshToken.accountId, organizationId);
+    if (refreshToken?.clientId === client.clientId) {
+      if (!refreshToken.scopes.has(ORGANIZATIONS_SCOPE)) {
+        throw new errors.InsufficientScope('refresh token missing required scope', ORGANIZATIONS_SCOPE);
+      }
+      const grant = await provider.Grant.find(refreshToken.grantId);
+      const stockAccepts = !refreshToken.isExpired && !refreshToken.consumed
+        && grant?.clientId === client.clientId
+        && [...ctx.oidc.requestParamScopes].every((s) => refreshToken.scopes.has(s));
+      if (stockAccepts && !member) {
+        throw forbidden(new errors.AccessDenied('user is not a member of the organization'));
+      }
+    }
+    if (!member) {
+      await stock(ctx); // refuses the token (step 2)
+      throw new Error('the refresh_token grant accepted a token it should have refused');
+    }
+
+    refreshOrganization.set(ctx, organizationId);
+    await stock(ctx);
+    if (!params.resource) await replaceWithOrganizationToken(ctx, organizationId);
+  };
+}
+
+// replaceWithOrganizationToken swaps the access token of a successful refresh
+// for the organization token Logto issues: a JWT with the organization's
+// audience, signed like resource tokens, made and saved by oidc-provider
+// itself (so it has a kid from /jwks and typ at+jwt). Its scope would be the
+// organization scopes the user's roles grant; there are no roles here, so it
+// is empty, which oidc-provider's JWT format leaves out of the token and its
+// token response sends as "".
+async function replaceWithOrganizationToken(ctx, organizationId) {
+  const { provider, client, entities: { AccessToken: stock } } = ctx.oidc;
+  const audience = organizationAudience(organizationId);
+  const at = new provider.AccessToken({
+    accountId: stock.accountId,
+    client,
+    expiresWithSession: stock.expiresWithSession,
+    grantId: stock.grantId,
+    gty: stock.gty,
+    sessionUid: stock.sessionUid,
+    sid: stock.sid,
+  });
+  at.resourceServer = new provider.ResourceServer(audience, {
+    audience,
+    scope: '',
+    accessTokenTTL,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: idTokenAlg } },
+  });
+  at.scope = '';
+  const value = await at.save();
+  await stock.destroy(); // nobody has its value
+  Object.assign(ctx.body, {
+    access_token: value,
+    expires_in: at.expiration,
+    scope: at.scope,
+    token_type: at.tokenType,
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Provider pages we do not otherwise need are replaced by small self-contained
 // HTML (oidc-provider's defaults load web fonts, which a test machine cannot fetch).
 
@@ -199,6 +341,7 @@ const configuration = {
     openid: ['sub'],
     profile: ['name'],
     email: ['email', 'email_verified'],
+    [ORGANIZATIONS_SCOPE]: ['organizations'],
   },
   // Put the granted profile/email claims in the ID token too, as most IdPs do
   // (oidc-provider's default keeps them for userinfo when an access token is issued).
@@ -210,6 +353,11 @@ const configuration = {
   // Tokens die exactly at their ttl (oidc-provider otherwise accepts them 15 s longer).
   clockTolerance: 0,
   rotateRefreshToken: true, // reuse of a rotated (consumed) refresh token revokes the grant
+  // The organization_id claim of the access tokens an organization refresh issues.
+  extraTokenClaims: async (ctx, token) => {
+    const organizationId = ctx && refreshOrganization.get(ctx);
+    return organizationId && token.kind === 'AccessToken' ? { organization_id: organizationId } : undefined;
+  },
   ttl: {
     AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL || accessTokenTTL,
     RefreshToken: () => refreshTokenTTL,
@@ -287,7 +435,8 @@ server.on('error', (err) => fail(`cannot listen on 127.0.0.1:${port}: ${err.mess
 server.listen(port, '127.0.0.1', () => {
   const actualPort = server.address().port;
   const issuer = `http://127.0.0.1:${actualPort}${mountPath}`;
-  provider = new Provider(issuer, configuration);
+  provider = new LogtoProvider(issuer, configuration);
+  if (!organizationGrantInstalled) fail('oidc-provider no longer registers its refresh_token grant through registerGrantType');
   // Koa error reporting of unexpected errors goes to stderr.
   provider.on('error', (err) => console.error('idp: provider error', err));
   subscribeEvents(provider);
@@ -467,12 +616,14 @@ function subscribeEvents(p) {
     grant_id: ctx.oidc.entities.Grant?.jti,
     scope: ctx.body?.scope,
     resource: ctx.oidc.entities.AccessToken?.resourceServer?.identifier(),
+    organization_id: refreshOrganization.get(ctx),
     refresh_token_issued: Boolean(ctx.body?.refresh_token),
     id_token_issued: Boolean(ctx.body?.id_token),
   }));
   p.on('grant.error', (ctx, err) => record('grant.error', {
     grant_type: ctx.oidc?.params?.grant_type,
     client_id: client(ctx),
+    organization_id: ctx.oidc?.params?.organization_id,
     ...errorFields(err),
   }));
   p.on('grant.revoked', (ctx, grantId) => record('grant.revoked', { grant_id: grantId, client_id: client(ctx), route: ctx.oidc?.route }));

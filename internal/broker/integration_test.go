@@ -50,7 +50,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 			if tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" {
 				t.Fatalf("tokens: %+v", tok)
 			}
-			refreshed, err := gc.Refresh(t.Context(), tok.RefreshToken)
+			refreshed, err := gc.Refresh(t.Context(), tok.RefreshToken, nil)
 			if err != nil || refreshed.RefreshToken == tok.RefreshToken {
 				t.Fatalf("refresh through the broker: %+v, %v", refreshed, err)
 			}
@@ -77,7 +77,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 			}
 			// The rotated-away refresh token is refused by the provider, and
 			// the CLI sees the provider's invalid_grant as is.
-			if _, err := gc.Refresh(t.Context(), tok.RefreshToken); !grant.IsInvalidGrant(err) {
+			if _, err := gc.Refresh(t.Context(), tok.RefreshToken, nil); !grant.IsInvalidGrant(err) {
 				t.Errorf("reused refresh token: %v, want invalid_grant", err)
 			}
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/sesame-cli/sesame/internal/store"
 	"github.com/sesame-cli/sesame/internal/testidp"
 )
 
@@ -31,11 +32,12 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type harness struct {
-	t     *testing.T
-	idp   *testidp.IdP
-	env   map[string]string
-	clock *clock
-	home  string
+	t        *testing.T
+	keychain func() store.Store // nil: go-keyring's mock
+	idp      *testidp.IdP
+	env      map[string]string
+	clock    *clock
+	home     string
 }
 
 func newHarness(t *testing.T, o testidp.Options) *harness {
@@ -55,6 +57,9 @@ func (h *harness) run(action testidp.Action, args ...string) (code int, stdout, 
 	f := NewFactory(strings.NewReader(""), &out, &errb, func(k string) string { return h.env[k] })
 	f.Browser = h.idp.Browser(action)
 	f.Now = h.clock.Now
+	if h.keychain != nil {
+		f.Keychain = h.keychain
+	}
 	code = Run(context.Background(), f, args)
 	return code, out.String(), errb.String()
 }
@@ -235,7 +240,7 @@ func TestInsecureStorageIsExplicitAndWarned(t *testing.T) {
 		t.Error("tokens also went to the keychain")
 	}
 	var files []string
-	filepath.Walk(filepath.Join(h.home, "state"), func(p string, fi os.FileInfo, err error) error {
+	filepath.Walk(filepath.Join(h.home, "state", "sesame", "tokens"), func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {
 			files = append(files, p)
 			if fi.Mode().Perm() != 0o600 {

@@ -25,6 +25,7 @@ type Factory struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	Environ        func() []string // for child processes (sesame exec)
 	HTTP           *http.Client
 	Browser        browser.Opener
 	Now            func() time.Time
@@ -39,7 +40,7 @@ type Factory struct {
 // NewFactory returns the production wiring.
 func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *Factory {
 	return &Factory{
-		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv,
+		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Environ: os.Environ,
 		// Every provider call is bounded; nothing may hang a script.
 		HTTP:     &http.Client{Timeout: 30 * time.Second},
 		Browser:  browser.System{Output: stderr},
@@ -86,12 +87,16 @@ func (f *Factory) Store(p config.Profile) store.Store {
 	return f.Keychain()
 }
 
-func (f *Factory) fileDir() string {
+func (f *Factory) fileDir() string { return filepath.Join(f.stateDir(), "tokens") }
+
+// stateDir holds what is neither configuration nor secret: lock files,
+// and the token files of the opt-in plaintext store.
+func (f *Factory) stateDir() string {
 	base := f.Getenv("XDG_STATE_HOME")
 	if base == "" {
 		base = filepath.Join(f.Getenv("HOME"), ".local", "state")
 	}
-	return filepath.Join(base, "sesame", "tokens")
+	return filepath.Join(base, "sesame")
 }
 
 // Session returns p's stored login. With a broker, every token request
@@ -99,7 +104,10 @@ func (f *Factory) fileDir() string {
 func (f *Factory) Session(p config.Profile) *session.Session {
 	return &session.Session{
 		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
-		Issuer: p.Issuer, ClientID: p.ClientID, TokenURL: brokerURL(p.Broker, "/token"),
+		LockDir: filepath.Join(f.stateDir(), "locks"),
+		Issuer:  p.Issuer, ClientID: p.ClientID,
+		TokenURL: brokerURL(p.Broker, "/token"), RevocationURL: brokerURL(p.Broker, "/revoke"),
+		Warn: func(msg string) { fmt.Fprintf(f.Stderr, "warning: %s\n", msg) },
 	}
 }
 

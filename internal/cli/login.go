@@ -114,7 +114,8 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 		Scopes: scopes, Resources: p.Resources, Params: p.Params,
 		Port: p.Port, Timeout: o.Timeout, NoBrowser: o.NoBrowser,
 		Browser: f.Browser, Stderr: f.Stderr, HTTP: f.HTTP, Now: f.Now,
-		TokenURL: sess.TokenURL, Save: sess.Save,
+		TokenURL: sess.TokenURL,
+		Save:     func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) },
 	})
 	if err != nil {
 		return err

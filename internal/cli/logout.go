@@ -3,22 +3,30 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 )
 
 // LogoutOptions are the inputs of `sesame logout`.
 type LogoutOptions struct {
-	F *Factory
+	F          *Factory
+	NoRevoke   bool
+	EndSession bool
 }
 
 // NewCmdLogout builds `sesame logout`.
 func NewCmdLogout(f *Factory, runF func(context.Context, *LogoutOptions) error) *cobra.Command {
 	o := &LogoutOptions{F: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "logout",
-		Short: "Remove the profile's stored tokens",
-		Args:  cobra.NoArgs,
+		Short: "Revoke the login at the provider and remove its tokens here",
+		Long: `Revoke the refresh token at the provider (RFC 7009), which ends the grant, and
+remove the profile's tokens, including resource and organization tokens.
+If the provider cannot be reached the tokens stay; --no-revoke removes them
+without asking the provider. --end-session also opens the provider's
+end_session_endpoint to sign out of the browser session.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -26,17 +34,47 @@ func NewCmdLogout(f *Factory, runF func(context.Context, *LogoutOptions) error) 
 			return logoutRun(cmd.Context(), o)
 		},
 	}
+	cmd.Flags().BoolVar(&o.NoRevoke, "no-revoke", false, "only remove the local tokens; the grant stays valid at the provider")
+	cmd.Flags().BoolVar(&o.EndSession, "end-session", false, "also sign out of the provider's browser session (OpenID Connect RP-initiated logout)")
+	return cmd
 }
 
-func logoutRun(_ context.Context, o *LogoutOptions) error {
+func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	f := o.F
 	_, p, err := f.Profile()
 	if err != nil {
 		return err
 	}
-	if err := f.Session(p).Delete(); err != nil {
+	t, err := f.Session(p).Logout(ctx, !o.NoRevoke)
+	if err != nil {
+		if !o.NoRevoke {
+			return fmt.Errorf("%w\nthe tokens are kept; retry, or use --no-revoke to remove them without revoking", err)
+		}
 		return err
 	}
-	fmt.Fprintf(f.Stderr, "Logged out of profile %q: its tokens are removed from this machine.\n", p.Name)
+	what := "its tokens are removed from this machine"
+	if !o.NoRevoke && t != nil {
+		what = "the grant is revoked at the provider and " + what
+	}
+	fmt.Fprintf(f.Stderr, "Logged out of profile %q: %s.\n", p.Name, what)
+	if !o.EndSession {
+		return nil
+	}
+	if t == nil || t.Endpoints.EndSession == "" {
+		return fmt.Errorf("the provider has no end_session_endpoint; sign out of it in the browser yourself")
+	}
+	u, err := url.Parse(t.Endpoints.EndSession)
+	if err != nil {
+		return fmt.Errorf("end_session_endpoint: %w", err)
+	}
+	// client_id rather than id_token_hint: the URL reaches the browser's
+	// command line, where every local user could read a token.
+	q := u.Query()
+	q.Set("client_id", t.ClientID)
+	u.RawQuery = q.Encode()
+	fmt.Fprintf(f.Stderr, "Open this URL to sign out of the provider:\n\n  %s\n\n", u)
+	if err := f.Browser.Open(u.String()); err != nil {
+		fmt.Fprintf(f.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
+	}
 	return nil
 }

@@ -47,6 +47,11 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdLogout(f, nil),
+		NewCmdRefresh(f, nil),
+		NewCmdOrgToken(f, nil),
+		NewCmdRevoke(f, nil),
+		NewCmdExec(f, nil),
+		NewCmdUserinfo(f, nil),
 	)
 	return root
 }

@@ -2,19 +2,27 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/session"
 )
 
-// TokenOptions are the inputs of `sesame token`.
+// TokenOptions are the inputs of `sesame token` and `sesame org-token`.
 type TokenOptions struct {
-	F       *Factory
-	MinTTL  time.Duration
-	JSON    bool
-	IDToken bool
+	F        *Factory
+	MinTTL   time.Duration
+	Format   string
+	JSON     bool
+	IDToken  bool
+	Resource string
+	Org      string
+	EnvName  string
 }
 
 // NewCmdToken builds `sesame token`.
@@ -25,10 +33,17 @@ func NewCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *c
 		Short: "Print a valid access token for scripts, refreshing it if needed",
 		Long: `Print the profile's access token and a newline on stdout, and nothing else.
 When the token is expired or expires within --min-ttl, it is refreshed first and
-the new tokens (including a rotated refresh token) are stored.
-Exits 4 when a new login is needed.`,
+the new tokens (including the rotated refresh token) are stored. Many sesame
+processes asking at once cause one refresh; the others wait and print its token.
+
+--resource gets a token for that API (RFC 8707), cached per resource.
+--format kubectl prints an ExecCredential, so sesame works as a kubectl
+credential plugin. Exits 4 when a new login is needed.`,
 		Example: `  curl -H "Authorization: Bearer $(sesame token)" https://api.example.com/me
-  sesame token --json | jq -r .expires_at`,
+  sesame token --resource https://api.example.com --format json
+  eval "$(sesame token --format env)"
+  # kubeconfig user: exec: {apiVersion: client.authentication.k8s.io/v1, command: sesame,
+  #   args: [token, --format, kubectl, --id-token], interactiveMode: Never}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -37,45 +52,78 @@ Exits 4 when a new login is needed.`,
 			return tokenRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().DurationVar(&o.MinTTL, "min-ttl", 60*time.Second, "refresh when the token expires within this time")
-	cmd.Flags().BoolVar(&o.JSON, "json", false, "print access_token, token_type, expires_at and scope as JSON")
+	addTokenFlags(cmd, o)
 	cmd.Flags().BoolVar(&o.IDToken, "id-token", false, "print the ID token instead of the access token")
+	cmd.Flags().StringVar(&o.Resource, "resource", "", "RFC 8707 resource: a token for this API")
 	return cmd
 }
 
+func addTokenFlags(cmd *cobra.Command, o *TokenOptions) {
+	fl := cmd.Flags()
+	fl.DurationVar(&o.MinTTL, "min-ttl", 60*time.Second, "refresh when the token expires within this time")
+	fl.StringVar(&o.Format, "format", FormatRaw, "output: "+strings.Join(formats, ", "))
+	fl.BoolVar(&o.JSON, "json", false, "same as --format json")
+	fl.StringVar(&o.EnvName, "env-name", "", "variable name for --format env (default SESAME_ACCESS_TOKEN, or SESAME_ID_TOKEN)")
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
+}
+
 func tokenRun(ctx context.Context, o *TokenOptions) error {
-	f := o.F
-	_, p, err := f.Profile()
+	if o.JSON {
+		o.Format = FormatJSON
+	}
+	if !slices.Contains(formats, o.Format) {
+		return flagErrorf("unknown --format %q (want %s)", o.Format, strings.Join(formats, ", "))
+	}
+	if o.IDToken && (o.Resource != "" || o.Org != "") {
+		return flagErrorf("--id-token cannot be combined with --resource or an organization")
+	}
+	_, p, err := o.F.Profile()
 	if err != nil {
 		return err
 	}
-	t, err := f.Session(p).Fresh(ctx, o.MinTTL, false)
+	t, err := fetch(ctx, o.F, p, o)
 	if err != nil {
 		return err
 	}
+	name := o.EnvName
+	if name == "" {
+		name = map[string]string{"access_token": "SESAME_ACCESS_TOKEN", "id_token": "SESAME_ID_TOKEN"}[t.Kind]
+	}
+	return printToken(o.F.Stdout, o.Format, name, t)
+}
+
+// fetch gets the token o asks for, fresh for at least o.MinTTL.
+func fetch(ctx context.Context, f *Factory, p config.Profile, o *TokenOptions) (issued, error) {
+	sess := f.Session(p)
+	target := session.Target{Resource: o.Resource, Org: o.Org}
 	switch {
-	case o.JSON:
-		out := struct {
-			AccessToken string `json:"access_token"`
-			TokenType   string `json:"token_type,omitempty"`
-			ExpiresAt   string `json:"expires_at,omitempty"`
-			Scope       string `json:"scope,omitempty"`
-			IDToken     string `json:"id_token,omitempty"`
-		}{AccessToken: t.AccessToken, TokenType: t.TokenType, Scope: t.Scope}
-		if !t.Expiry.IsZero() {
-			out.ExpiresAt = t.Expiry.UTC().Format(time.RFC3339)
-		}
-		if o.IDToken {
-			out.IDToken = t.IDToken
-		}
-		return json.NewEncoder(f.Stdout).Encode(out)
 	case o.IDToken:
-		if t.IDToken == "" {
-			return fmt.Errorf("profile %q has no ID token (was the openid scope requested?)", p.Name)
+		t, err := sess.FreshID(ctx, o.MinTTL)
+		if err != nil {
+			return issued{}, err
 		}
-		_, err = fmt.Fprintln(f.Stdout, t.IDToken)
+		if t.IDToken == "" {
+			return issued{}, fmt.Errorf("profile %q has no ID token (was the openid scope requested?)", p.Name)
+		}
+		exp := time.Time{}
+		if t.Identity != nil {
+			exp = t.Identity.Expiry
+		}
+		if !exp.IsZero() && !f.Now().Before(exp) {
+			return issued{}, &session.LoginRequiredError{Profile: p.Name, Reason: "the ID token has expired and the provider issued no new one on refresh"}
+		}
+		return issued{Token: t.IDToken, Kind: "id_token", Expiry: exp}, nil
+	case target.IsBase():
+		t, err := sess.Fresh(ctx, o.MinTTL, false)
+		if err != nil {
+			return issued{}, err
+		}
+		return issued{Token: t.AccessToken, Kind: "access_token", TokenType: t.TokenType, Expiry: t.Expiry, Scope: t.Scope}, nil
 	default:
-		_, err = fmt.Fprintln(f.Stdout, t.AccessToken)
+		d, err := sess.FreshFor(ctx, target, o.MinTTL, false)
+		if err != nil {
+			return issued{}, err
+		}
+		return issued{Token: d.AccessToken, Kind: "access_token", TokenType: d.TokenType, Expiry: d.Expiry, Scope: d.Scope}, nil
 	}
-	return err
 }

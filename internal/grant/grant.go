@@ -23,6 +23,9 @@ type Client struct {
 	ClientID string
 	TokenURL string
 	HTTP     *http.Client
+	// Now dates expires_in; the caller's clock, so that expiry checks and
+	// expiry times agree.
+	Now func() time.Time
 }
 
 // Tokens is a successful token response (RFC 6749 §5.1).
@@ -90,25 +93,34 @@ func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string
 	if err != nil {
 		return nil, describe("exchange the authorization code", c.TokenURL, err)
 	}
-	return fromOAuth2(tok), nil
+	return c.fromOAuth2(tok), nil
 }
 
-// Refresh uses a refresh token (RFC 6749 §6).
-func (c Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
-	src := c.config("").TokenSource(c.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken})
+// Refresh uses a refresh token (RFC 6749 §6). extra adds parameters to the
+// request: resource (RFC 8707) or Logto's organization_id, which x/oauth2's
+// refresh has no option for.
+func (c Client) Refresh(ctx context.Context, refreshToken string, extra url.Values) (*Tokens, error) {
+	ctx = c.ctx(ctx)
+	if len(extra) > 0 {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, withParams(c.HTTP, extra))
+	}
+	src := c.config("").TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken})
 	tok, err := src.Token()
 	if err != nil {
 		return nil, describe("refresh the tokens", c.TokenURL, err)
 	}
-	return fromOAuth2(tok), nil
+	return c.fromOAuth2(tok), nil
 }
 
-func fromOAuth2(tok *oauth2.Token) *Tokens {
+func (c Client) fromOAuth2(tok *oauth2.Token) *Tokens {
 	t := &Tokens{
 		AccessToken:  tok.AccessToken,
 		TokenType:    tok.TokenType,
 		RefreshToken: tok.RefreshToken,
 		Expiry:       tok.Expiry,
+	}
+	if tok.ExpiresIn > 0 && c.Now != nil {
+		t.Expiry = c.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	t.IDToken, _ = tok.Extra("id_token").(string)
 	t.Scope, _ = tok.Extra("scope").(string)

@@ -53,7 +53,7 @@ func TestExchangeSendsPublicClientRequest(t *testing.T) {
 func TestRefreshKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	var seen url.Values
 	u := endpoint(t, 200, "application/json", `{"access_token":"at2","token_type":"Bearer"}`, &seen)
-	tok, err := Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt1")
+	tok, err := Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := endpoint(t, tt.status, tt.ctype, tt.body, nil)
-			_, err := Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt")
+			_, err := Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt", nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
@@ -97,7 +97,7 @@ func TestUnreachableAndSlow(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	dead := srv.URL
 	srv.Close()
-	_, err := Client{ClientID: "cli", TokenURL: dead}.Refresh(context.Background(), "rt")
+	_, err := Client{ClientID: "cli", TokenURL: dead}.Refresh(context.Background(), "rt", nil)
 	if err == nil || !strings.Contains(err.Error(), "could not reach the token endpoint") {
 		t.Errorf("dead endpoint: %v", err)
 	}
@@ -106,7 +106,39 @@ func TestUnreachableAndSlow(t *testing.T) {
 	defer slow.Close()
 	defer close(block)
 	c := Client{ClientID: "cli", TokenURL: slow.URL, HTTP: &http.Client{Timeout: 100 * time.Millisecond}}
-	if _, err := c.Refresh(context.Background(), "rt"); err == nil || !strings.Contains(err.Error(), "refresh the tokens") {
+	if _, err := c.Refresh(context.Background(), "rt", nil); err == nil || !strings.Contains(err.Error(), "refresh the tokens") {
 		t.Errorf("slow endpoint: %v", err)
+	}
+}
+
+func TestRefreshWithExtraParams(t *testing.T) {
+	var seen url.Values
+	u := endpoint(t, 200, "application/json", `{"access_token":"org-at","token_type":"Bearer","refresh_token":"rt2"}`, &seen)
+	extra := url.Values{"organization_id": {"acme"}, "resource": {"https://a", "https://b"}}
+	tok, err := Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt1", extra)
+	if err != nil || tok.RefreshToken != "rt2" {
+		t.Fatal(tok, err)
+	}
+	if seen.Get("organization_id") != "acme" || len(seen["resource"]) != 2 || seen.Get("refresh_token") != "rt1" || seen.Get("grant_type") != "refresh_token" {
+		t.Errorf("sent %v", seen)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	var seen url.Values
+	u := endpoint(t, 200, "", "", &seen)
+	if err := (Client{ClientID: "cli"}).Revoke(context.Background(), u, "the-rt", "refresh_token"); err != nil {
+		t.Fatal(err)
+	}
+	if seen.Get("token") != "the-rt" || seen.Get("token_type_hint") != "refresh_token" || seen.Get("client_id") != "cli" {
+		t.Errorf("sent %v", seen)
+	}
+	u = endpoint(t, 400, "application/json", `{"error":"unsupported_token_type"}`, nil)
+	if err := (Client{ClientID: "cli"}).Revoke(context.Background(), u, "x", "access_token"); err == nil || !strings.Contains(err.Error(), "unsupported_token_type") {
+		t.Errorf("err %v", err)
+	}
+	u = endpoint(t, 503, "text/html", "<html>", nil)
+	if err := (Client{ClientID: "cli"}).Revoke(context.Background(), u, "x", "access_token"); err == nil || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Errorf("err %v", err)
 	}
 }

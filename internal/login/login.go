@@ -114,7 +114,7 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	if tokenURL == "" {
 		tokenURL = o.Endpoints.Token
 	}
-	got, err := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP}.Exchange(ctx, code, req.verifier, req.redirectURI)
+	got, err := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now}.Exchange(ctx, code, req.verifier, req.redirectURI)
 	if err != nil {
 		return nil, explainExchangeError(err, o.TokenURL != "")
 	}

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
-	"github.com/sesame-cli/sesame/internal/grant"
-	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/store"
 )
 
@@ -37,12 +36,24 @@ type Session struct {
 	Store   store.Store
 	HTTP    *http.Client
 	Now     func() time.Time
-	// TokenURL, when set, replaces the stored token endpoint for refreshes
+	// LockDir holds the per-profile lock files; LockTimeout bounds the
+	// wait for another process (DefaultLockTimeout when zero).
+	LockDir     string
+	LockTimeout time.Duration
+	// TokenURL and RevocationURL, when set, replace the stored endpoints
 	// (a broker that adds client authentication).
-	TokenURL string
+	TokenURL, RevocationURL string
 	// Issuer and ClientID, when set, are what the profile says now; tokens
 	// from another provider or client are not handed out for it.
 	Issuer, ClientID string
+	// Warn is told about problems that do not stop the command.
+	Warn func(string)
+}
+
+func (s *Session) warn(msg string) {
+	if s.Warn != nil {
+		s.Warn(msg)
+	}
 }
 
 // Key is the store key of a profile's token set.
@@ -74,10 +85,10 @@ func (s *Session) Load() (*Tokens, error) {
 	return t, nil
 }
 
-// Save stores t whole, replacing what was there.
-func (s *Session) Save(t *Tokens) error {
-	t.UpdatedAt = s.now().UTC()
-	b, err := t.encode()
+// save stores t whole, replacing what was there. Callers hold the lock.
+func (s *Session) save(t *Tokens) error {
+	t.Version, t.UpdatedAt = formatVersion, s.now().UTC()
+	b, err := encode(t)
 	if err != nil {
 		return fmt.Errorf("encode tokens: %w", err)
 	}
@@ -87,64 +98,59 @@ func (s *Session) Save(t *Tokens) error {
 	return nil
 }
 
-// Delete removes the stored tokens; it is not an error if there were none.
-func (s *Session) Delete() error {
+// SaveLogin stores the tokens of a new login. Resource and organization
+// tokens of the previous login belong to its grant and are dropped.
+func (s *Session) SaveLogin(ctx context.Context, t *Tokens) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var old []string
+	if prev, err := s.Load(); err == nil {
+		old = prev.Derived
+	}
+	t.Derived = nil
+	if err := s.save(t); err != nil {
+		return err
+	}
+	s.deleteAll(old)
+	return nil
+}
+
+// Remove deletes the login and every token derived from it.
+func (s *Session) Remove(ctx context.Context) error {
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.remove()
+}
+
+func (s *Session) remove() error {
+	if t, err := s.Load(); err == nil {
+		s.deleteAll(t.Derived)
+	}
 	if err := s.Store.Delete(Key(s.Profile)); err != nil {
 		return fmt.Errorf("remove stored tokens: %w", err)
 	}
 	return nil
 }
 
-// Fresh returns tokens whose access token is valid for at least minTTL,
-// refreshing them first when needed (or always, with force).
-func (s *Session) Fresh(ctx context.Context, minTTL time.Duration, force bool) (*Tokens, error) {
-	t, err := s.Load()
-	if err != nil {
-		return nil, err
+// deleteAll removes derived entries; a leftover one is harmless (nothing
+// points to it any more), so failures are not fatal.
+func (s *Session) deleteAll(keys []string) {
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(keys))) {
+		_ = s.Store.Delete(k)
 	}
-	if !force && !t.ExpiresWithin(s.now(), minTTL) {
-		return t, nil
-	}
-	return s.refresh(ctx, t)
 }
 
-func (s *Session) refresh(ctx context.Context, t *Tokens) (*Tokens, error) {
-	if t.RefreshToken == "" {
-		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the access token has expired and there is no refresh token (did the login ask for offline_access?)"}
-	}
-	tokenURL := t.Endpoints.Token
-	if s.TokenURL != "" {
-		tokenURL = s.TokenURL
-	}
-	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP}
-	got, err := c.Refresh(ctx, t.RefreshToken)
-	if grant.IsInvalidGrant(err) {
-		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the provider no longer accepts the refresh token (" + err.Error() + ")"}
-	}
+// LoadDerived reads the cached token for target, if any.
+func (s *Session) LoadDerived(target Target) (*Derived, error) {
+	b, err := s.Store.Get(target.key(s.Profile))
 	if err != nil {
 		return nil, err
 	}
-	next := *t
-	next.AccessToken, next.TokenType, next.Expiry = got.AccessToken, got.TokenType, got.Expiry
-	next.RefreshToken = got.RefreshToken // x/oauth2 keeps the old one when none is returned
-	if got.Scope != "" {
-		next.Scope = got.Scope
-	}
-	// Providers need not return an ID token on refresh (OpenID Connect Core
-	// §12.2); keep the old one then, and verify a new one before using it.
-	if got.IDToken != "" && t.Endpoints.IsOIDC() {
-		id, err := provider.VerifyIDToken(ctx, s.HTTP, t.Endpoints, t.ClientID, got.IDToken, "", s.Now)
-		if err != nil {
-			return nil, fmt.Errorf("refresh the tokens: %w", err)
-		}
-		if t.Identity != nil && id.Subject != t.Identity.Subject {
-			return nil, fmt.Errorf("refresh the tokens: the new ID token is for another subject (%q, was %q)", id.Subject, t.Identity.Subject)
-		}
-		next.IDToken, next.Identity = got.IDToken, id
-	}
-	if err := s.Save(&next); err != nil {
-		// With rotation the old refresh token is spent now; say so.
-		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the tokens were refreshed but could not be stored (%v)", err)}
-	}
-	return &next, nil
+	return decodeDerived(b)
 }

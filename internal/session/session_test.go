@@ -16,7 +16,7 @@ import (
 func newSession(t *testing.T) *Session {
 	t.Helper()
 	keyring.MockInit()
-	return &Session{Profile: "p", Store: store.NewKeychain(store.KeychainOptions{}), Now: func() time.Time { return time.Unix(1_000_000, 0) }}
+	return &Session{Profile: "p", Store: store.NewKeychain(store.KeychainOptions{}), LockDir: t.TempDir(), Now: func() time.Time { return time.Unix(1_000_000, 0) }}
 }
 
 func TestLoadRefusesWhatCannotBeUsed(t *testing.T) {
@@ -51,7 +51,7 @@ func TestLoadRefusesWhatCannotBeUsed(t *testing.T) {
 
 func TestFreshWithoutRefreshToken(t *testing.T) {
 	s := newSession(t)
-	if err := s.Save(&Tokens{AccessToken: "a", Expiry: s.Now().Add(30 * time.Second), Endpoints: provider.Endpoints{Token: "http://127.0.0.1:1/token"}}); err != nil {
+	if err := s.SaveLogin(context.Background(), &Tokens{AccessToken: "a", Expiry: s.Now().Add(30 * time.Second), Endpoints: provider.Endpoints{Token: "http://127.0.0.1:1/token"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Fresh(context.Background(), time.Minute, false); err == nil || !strings.Contains(err.Error(), "no refresh token") {

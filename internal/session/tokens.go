@@ -1,10 +1,15 @@
 // Package session keeps one profile's login: the token set in a store,
-// loaded, refreshed when near expiry, and saved back whole.
+// loaded, refreshed when near expiry, and saved back whole; plus the
+// access tokens for other resources (RFC 8707) and Logto organizations that
+// the same refresh token yields, each in its own entry.
 package session
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/sesame-cli/sesame/internal/provider"
@@ -26,20 +31,78 @@ type Tokens struct {
 	Expiry       time.Time          `json:"expiry,omitzero"`
 	Scope        string             `json:"scope,omitempty"`
 	Identity     *provider.Identity `json:"identity,omitempty"`
-	UpdatedAt    time.Time          `json:"updated_at"`
+	// Derived lists the store keys of resource and organization tokens
+	// obtained with this login, so they go when the login goes.
+	Derived   []string  `json:"derived,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ExpiresWithin reports whether the access token is expired or will be
 // within d. A token without a known expiry is taken as valid: the provider
 // sent no expires_in, so only a refused request can tell.
 func (t *Tokens) ExpiresWithin(now time.Time, d time.Duration) bool {
-	return !t.Expiry.IsZero() && !now.Add(d).Before(t.Expiry)
+	return expiresWithin(t.Expiry, now, d)
 }
 
-func (t *Tokens) encode() ([]byte, error) {
-	t.Version = formatVersion
-	return json.Marshal(t)
+func expiresWithin(exp, now time.Time, d time.Duration) bool {
+	return !exp.IsZero() && !now.Add(d).Before(exp)
 }
+
+// Target names the audience of an access token: the login's own (zero
+// value), an RFC 8707 resource, a Logto organization, or both.
+type Target struct {
+	Resource string
+	Org      string
+}
+
+// IsBase reports whether t is the login's own access token.
+func (t Target) IsBase() bool { return t == Target{} }
+
+// key is where t's token is stored: hashed, so URLs and ids of any length
+// make short, safe keychain account names.
+func (t Target) key(profile string) string {
+	sum := sha256.Sum256([]byte(t.Org + "\n" + t.Resource))
+	return profile + "/token/" + hex.EncodeToString(sum[:12])
+}
+
+func (t Target) params() url.Values {
+	v := url.Values{}
+	if t.Resource != "" {
+		v.Set("resource", t.Resource)
+	}
+	if t.Org != "" {
+		v.Set("organization_id", t.Org)
+	}
+	return v
+}
+
+func (t Target) String() string {
+	switch {
+	case t.Org != "" && t.Resource != "":
+		return fmt.Sprintf("organization %s and resource %s", t.Org, t.Resource)
+	case t.Org != "":
+		return "organization " + t.Org
+	case t.Resource != "":
+		return "resource " + t.Resource
+	}
+	return "the login"
+}
+
+// Derived is an access token for a Target, obtained with the login's
+// refresh token. It holds no refresh token: that stays in Tokens only, so
+// exactly one current refresh token exists.
+type Derived struct {
+	Version     int       `json:"version"`
+	Resource    string    `json:"resource,omitempty"`
+	Org         string    `json:"organization_id,omitempty"`
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type,omitempty"`
+	Expiry      time.Time `json:"expiry,omitzero"`
+	Scope       string    `json:"scope,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func encode(v any) ([]byte, error) { return json.Marshal(v) }
 
 func decode(b []byte) (*Tokens, error) {
 	var t Tokens
@@ -53,4 +116,12 @@ func decode(b []byte) (*Tokens, error) {
 		return nil, fmt.Errorf("stored tokens hold no access token")
 	}
 	return &t, nil
+}
+
+func decodeDerived(b []byte) (*Derived, error) {
+	var d Derived
+	if err := json.Unmarshal(b, &d); err != nil || d.Version != formatVersion || d.AccessToken == "" {
+		return nil, fmt.Errorf("stored token is unreadable")
+	}
+	return &d, nil
 }

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// ExecOptions are the inputs of `sesame exec`.
+type ExecOptions struct {
+	Token TokenOptions
+	Args  []string
+}
+
+// NewCmdExec builds `sesame exec -- COMMAND [ARGS...]`.
+func NewCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cobra.Command {
+	o := &ExecOptions{Token: TokenOptions{F: f}}
+	cmd := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command with a fresh access token in its environment",
+		Long: `Run COMMAND with a fresh access token in the environment variable
+SESAME_ACCESS_TOKEN (--env-name to change it), so the token never appears in
+a command line. sesame exits with COMMAND's exit code.`,
+		Example: `  sesame exec -- sh -c 'curl -H "Authorization: Bearer $SESAME_ACCESS_TOKEN" https://api.example.com/me'
+  sesame exec --resource https://api.example.com --env-name API_TOKEN -- ./deploy.sh`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return execRun(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Token.EnvName, "env-name", "SESAME_ACCESS_TOKEN", "environment variable that receives the token")
+	fl.StringVar(&o.Token.Resource, "resource", "", "RFC 8707 resource: a token for this API")
+	fl.StringVar(&o.Token.Org, "org", "", "Logto organization id: an organization token")
+	fl.DurationVar(&o.Token.MinTTL, "min-ttl", 5*time.Minute, "refresh first when the token expires within this time")
+	return cmd
+}
+
+func execRun(ctx context.Context, o *ExecOptions) error {
+	f := o.Token.F
+	_, p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	t, err := fetch(ctx, f, p, &o.Token)
+	if err != nil {
+		return err
+	}
+	// Not tied to ctx: an interrupt reaches the child from the terminal,
+	// and sesame waits for it to finish.
+	c := exec.Command(o.Args[0], o.Args[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = f.Stdin, f.Stdout, f.Stderr
+	c.Env = append(f.Environ(), o.Token.EnvName+"="+t.Token)
+	err = c.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code := ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal()) // as shells report a child killed by a signal
+		}
+		return &SilentError{Code: code}
+	case errors.Is(err, exec.ErrNotFound):
+		fmt.Fprintf(f.Stderr, "sesame: %s: command not found\n", o.Args[0])
+		return &SilentError{Code: 127}
+	case err != nil:
+		return fmt.Errorf("run %s: %w", o.Args[0], err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-cli/sesame/internal/grant"
+	"github.com/sesame-cli/sesame/internal/provider"
+)
+
+// OrganizationsScope must be granted before Logto issues organization tokens.
+const OrganizationsScope = "urn:logto:scope:organizations"
+
+// Fresh returns tokens whose access token is valid for at least minTTL,
+// refreshing them first when needed (or always, with force). A valid
+// token costs one store read and no lock.
+func (s *Session) Fresh(ctx context.Context, minTTL time.Duration, force bool) (*Tokens, error) {
+	return s.fresh(ctx, minTTL, force, func(t *Tokens) time.Time { return t.Expiry })
+}
+
+// FreshID is Fresh for the ID token's expiry, for callers that present the
+// ID token (the Kubernetes OIDC authenticator).
+func (s *Session) FreshID(ctx context.Context, minTTL time.Duration) (*Tokens, error) {
+	return s.fresh(ctx, minTTL, false, func(t *Tokens) time.Time {
+		if t.Identity == nil {
+			return time.Time{}
+		}
+		return t.Identity.Expiry
+	})
+}
+
+func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, expiry func(*Tokens) time.Time) (*Tokens, error) {
+	seen, err := s.Load()
+	if err != nil {
+		return nil, err
+	}
+	if !force && !expiresWithin(expiry(seen), s.now(), minTTL) {
+		return seen, nil
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Another process may have refreshed while this one waited.
+	t, err := s.Load()
+	if err != nil {
+		return nil, err
+	}
+	// A token refreshed meanwhile is used even if it is inside minTTL (the
+	// provider's lifetime may be shorter): refreshing again would only
+	// multiply grants.
+	if !force && (!expiresWithin(expiry(t), s.now(), minTTL) ||
+		t.RefreshToken != seen.RefreshToken && !expiresWithin(expiry(t), s.now(), 0)) {
+		return t, nil
+	}
+	got, err := s.refresh(ctx, t, Target{})
+	if err != nil {
+		return nil, err
+	}
+	next := *t
+	next.AccessToken, next.TokenType, next.Expiry = got.AccessToken, got.TokenType, got.Expiry
+	if got.Scope != "" {
+		next.Scope = got.Scope
+	}
+	if err := s.commit(ctx, &next, got); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
+// FreshFor returns an access token for a resource or organization,
+// reusing the cached one until it expires within minTTL. Getting a new one
+// rotates the login's refresh token like any refresh.
+func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Duration, force bool) (*Derived, error) {
+	if !force {
+		if d, err := s.LoadDerived(target); err == nil && !expiresWithin(d.Expiry, s.now(), minTTL) {
+			if _, err := s.Load(); err != nil { // the login is gone: so is the cache
+				return nil, err
+			}
+			return d, nil
+		}
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if !force {
+		if d, err := s.LoadDerived(target); err == nil && !expiresWithin(d.Expiry, s.now(), minTTL) {
+			return d, nil
+		}
+	}
+	t, err := s.Load()
+	if err != nil {
+		return nil, err
+	}
+	if target.Org != "" && !slices.Contains(strings.Fields(t.Scope), OrganizationsScope) {
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("organization tokens need the %s scope, which this login did not get; log in again with it added to --scope", OrganizationsScope)}
+	}
+	got, err := s.refresh(ctx, t, target)
+	if err != nil {
+		return nil, err
+	}
+	key := target.key(s.Profile)
+	next := *t
+	if !slices.Contains(next.Derived, key) {
+		next.Derived = append(slices.Clone(next.Derived), key)
+	}
+	// The rotated refresh token is the precious part: store it first. If
+	// the derived entry then fails to save, the next call fetches it again.
+	if err := s.commit(ctx, &next, got); err != nil {
+		return nil, err
+	}
+	d := &Derived{Version: formatVersion, Resource: target.Resource, Org: target.Org,
+		AccessToken: got.AccessToken, TokenType: got.TokenType, Expiry: got.Expiry, Scope: got.Scope, UpdatedAt: s.now().UTC()}
+	b, err := encode(d)
+	if err == nil {
+		err = s.Store.Set(key, b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store the token for %s: %w", target, err)
+	}
+	return d, nil
+}
+
+// refresh runs one refresh_token grant. It never writes: on any error the
+// stored tokens stay as they were.
+func (s *Session) refresh(ctx context.Context, t *Tokens, target Target) (*grant.Tokens, error) {
+	if t.RefreshToken == "" {
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the access token has expired and there is no refresh token (did the login ask for offline_access?)"}
+	}
+	tokenURL := t.Endpoints.Token
+	if s.TokenURL != "" {
+		tokenURL = s.TokenURL
+	}
+	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP, Now: s.now}
+	got, err := c.Refresh(ctx, t.RefreshToken, target.params())
+	if err != nil {
+		return nil, s.explain(err, target)
+	}
+	return got, nil
+}
+
+// explain says what a refused refresh means for the user.
+func (s *Session) explain(err error, target Target) error {
+	var ge *grant.Error
+	if !errors.As(err, &ge) {
+		return err
+	}
+	switch {
+	case ge.Code == "invalid_grant":
+		return &LoginRequiredError{Profile: s.Profile, Reason: "the provider no longer accepts the refresh token, so the login has ended (" + err.Error() + ")"}
+	case ge.Code == "access_denied" && target.Org != "":
+		return fmt.Errorf("the provider refused a token for %s: %s; check that you are a member of it", target, orDefault(ge.Description, "access denied"))
+	case ge.Code == "insufficient_scope" && target.Org != "":
+		return &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the provider refused a token for %s: the login lacks the %s scope; log in again with it added to --scope", target, OrganizationsScope)}
+	case ge.Code == "invalid_target" && target.Resource != "":
+		return &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the provider refused a token for %s: it was not part of the login; log in again with --resource %s", target, target.Resource)}
+	}
+	return err
+}
+
+// commit stores the login after a refresh: the rotated refresh token (x/oauth2
+// keeps the old one when none is returned) and, when the provider sent one,
+// a new ID token, verified first (OpenID Connect Core §12.2 lets providers
+// omit it; then the old one stays). The refresh token is kept even when the
+// new ID token fails verification: the old one is spent already, and
+// dropping its successor would end the login.
+func (s *Session) commit(ctx context.Context, next *Tokens, got *grant.Tokens) error {
+	next.RefreshToken = got.RefreshToken
+	if got.IDToken != "" && next.Endpoints.IsOIDC() {
+		id, err := provider.VerifyIDToken(ctx, s.HTTP, next.Endpoints, next.ClientID, got.IDToken, "", s.Now)
+		if err == nil && next.Identity != nil && id.Subject != next.Identity.Subject {
+			err = fmt.Errorf("the new ID token is for another subject (%q, was %q)", id.Subject, next.Identity.Subject)
+		}
+		if err != nil {
+			s.warn("kept the previous ID token: the refreshed one was refused (" + err.Error() + ")")
+		} else {
+			next.IDToken, next.Identity = got.IDToken, id
+		}
+	}
+	if err := s.save(next); err != nil {
+		// With rotation the old refresh token is spent now; say so.
+		return &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the tokens were refreshed but could not be stored (%v)", err)}
+	}
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
