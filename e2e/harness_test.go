@@ -180,6 +180,7 @@ type Env struct {
 	Profile    string
 	Action     string // what the browser stand-in does: approve, deny, wrong-state, bad-code
 	NoKeychain bool   // run without a D-Bus session, as on a headless server
+	User       string // who signs in: alice (default) or bob
 	BrowserLog string
 }
 
@@ -187,7 +188,7 @@ func newEnv(t *testing.T) *Env {
 	home := t.TempDir()
 	profile := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	t.Cleanup(func() { keyring.Delete("sesame", profile) })
-	return &Env{t: t, Home: home, Profile: profile, Action: "approve", BrowserLog: filepath.Join(home, "browser.log")}
+	return &Env{t: t, Home: home, Profile: profile, Action: "approve", User: "alice", BrowserLog: filepath.Join(home, "browser.log")}
 }
 
 func (e *Env) environ() []string {
@@ -205,6 +206,8 @@ func (e *Env) environ() []string {
 		bus,
 		"SESAME_PROFILE=" + e.Profile,
 		"SESAME_E2E_BROWSER_ACTION=" + e.Action,
+		"SESAME_E2E_USER=" + e.User,
+		"SESAME_E2E_PASSWORD=" + map[string]string{"alice": "wonderland", "bob": "builder"}[e.User],
 		"SESAME_E2E_BROWSER_LOG=" + e.BrowserLog,
 		"CHROMIUM_PATH=" + chromiumPath(),
 		"DISPLAY=", // pkg/browser must take the xdg-open stand-in

@@ -286,16 +286,16 @@ function organizationRefresh(stock) {
 // is empty, which oidc-provider's JWT format leaves out of the token and its
 // token response sends as "".
 async function replaceWithOrganizationToken(ctx, organizationId) {
-  const { provider, client, entities: { AccessToken: stock } } = ctx.oidc;
+  const { provider, client, entities: { AccessToken: userinfoToken } } = ctx.oidc;
   const audience = organizationAudience(organizationId);
   const at = new provider.AccessToken({
-    accountId: stock.accountId,
+    accountId: userinfoToken.accountId,
     client,
-    expiresWithSession: stock.expiresWithSession,
-    grantId: stock.grantId,
-    gty: stock.gty,
-    sessionUid: stock.sessionUid,
-    sid: stock.sid,
+    expiresWithSession: userinfoToken.expiresWithSession,
+    grantId: userinfoToken.grantId,
+    gty: userinfoToken.gty,
+    sessionUid: userinfoToken.sessionUid,
+    sid: userinfoToken.sid,
   });
   at.resourceServer = new provider.ResourceServer(audience, {
     audience,
@@ -306,7 +306,7 @@ async function replaceWithOrganizationToken(ctx, organizationId) {
   });
   at.scope = '';
   const value = await at.save();
-  await stock.destroy(); // nobody has its value
+  await userinfoToken.destroy(); // nobody has its value
   Object.assign(ctx.body, {
     access_token: value,
     expires_in: at.expiration,

@@ -53,5 +53,22 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdExec(f, nil),
 		NewCmdUserinfo(f, nil),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes wrong positional arguments a usage error (exit 2), like
+// wrong flags; cobra's own validators return plain errors.
+func usageArgs(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return &FlagError{Err: err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }

@@ -36,6 +36,15 @@ type ProfileStatus struct {
 	Storage   string    `json:"storage"`
 	Broker    string    `json:"broker,omitempty"`
 	Error     string    `json:"error,omitempty"`
+	// Tokens are the cached resource and organization tokens.
+	Tokens []DerivedStatus `json:"tokens,omitempty"`
+}
+
+// DerivedStatus is one cached resource or organization token.
+type DerivedStatus struct {
+	Resource     string    `json:"resource,omitempty"`
+	Organization string    `json:"organization_id,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 }
 
 // NewCmdStatus builds `sesame status`.
@@ -81,7 +90,8 @@ func statusRun(_ context.Context, o *StatusOptions) error {
 		if st.Storage == "" {
 			st.Storage = "keychain"
 		}
-		t, err := f.Session(p).Load()
+		sess := f.Session(p)
+		t, err := sess.Load()
 		var lr *session.LoginRequiredError
 		switch {
 		case errors.As(err, &lr):
@@ -94,6 +104,9 @@ func statusRun(_ context.Context, o *StatusOptions) error {
 			st.Scopes = strings.Fields(t.Scope)
 			if id := t.Identity; id != nil {
 				st.Subject, st.Name, st.Email = id.Subject, id.Name, id.Email
+			}
+			for _, d := range sess.DerivedTokens(t) {
+				st.Tokens = append(st.Tokens, DerivedStatus{Resource: d.Resource, Organization: d.Org, ExpiresAt: d.Expiry})
 			}
 		}
 		if st.Current {
@@ -148,6 +161,10 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 		row("refresh", map[bool]string{true: "yes", false: "no"}[st.Refresh])
 		row("storage", st.Storage)
 		row("broker", st.Broker)
+		for _, d := range st.Tokens {
+			what := strings.TrimSpace(strings.Join([]string{orgLabel(d.Organization), d.Resource}, " "))
+			row("token", what+", expires "+expiryText(d.ExpiresAt, now, tty))
+		}
 	}
 }
 
@@ -166,4 +183,11 @@ func expiryText(t, now time.Time, tty bool) string {
 		return fmt.Sprintf("%s (in %s)", abs, d)
 	}
 	return fmt.Sprintf("%s (in %s)", t.Local().Format("2006-01-02 15:04:05 MST"), d)
+}
+
+func orgLabel(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "organization " + id
 }

@@ -148,9 +148,24 @@ func (s *Session) deleteAll(keys []string) {
 
 // LoadDerived reads the cached token for target, if any.
 func (s *Session) LoadDerived(target Target) (*Derived, error) {
-	b, err := s.Store.Get(target.key(s.Profile))
+	return s.loadDerived(target.key(s.Profile))
+}
+
+func (s *Session) loadDerived(key string) (*Derived, error) {
+	b, err := s.Store.Get(key)
 	if err != nil {
 		return nil, err
 	}
 	return decodeDerived(b)
+}
+
+// DerivedTokens lists the resource and organization tokens cached for t.
+func (s *Session) DerivedTokens(t *Tokens) []*Derived {
+	var out []*Derived
+	for _, k := range t.Derived {
+		if d, err := s.loadDerived(k); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -33,6 +33,15 @@ func (p *IdP) Grants(grantType string) int {
 	return p.grants[grantType]
 }
 
+// Errors counts the token endpoint's refusals by RFC 6749 §5.2 error code,
+// such as "access_denied" for an organization the user is not a member
+// of. FailNext's canned responses are not counted.
+func (p *IdP) Errors(code string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.errs[code]
+}
+
 // ReuseDetected counts refresh tokens and codes presented after they were
 // used, each of which revoked its grant.
 func (p *IdP) ReuseDetected() int {

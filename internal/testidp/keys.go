@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -75,13 +76,19 @@ func (p *IdP) Claims() map[string]any {
 
 // SignIDToken signs claims as-is with the provider's key and kid.
 func (p *IdP) SignIDToken(claims map[string]any) string {
+	return p.sign(claims, "JWT")
+}
+
+// sign makes a compact JWS of claims with the provider's key and kid and
+// typ in the header.
+func (p *IdP) sign(claims map[string]any, typ jose.ContentType) string {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		panic("testidp: marshal claims: " + err.Error())
 	}
 	signer, err := jose.NewSigner(
 		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(p.opts.Alg), Key: p.key},
-		(&jose.SignerOptions{}).WithType("JWT"),
+		(&jose.SignerOptions{}).WithType(typ),
 	)
 	if err != nil {
 		panic("testidp: signer: " + err.Error())
@@ -117,13 +124,54 @@ func ForgeJWT(header, claims map[string]any, sign func(signingInput []byte) []by
 	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
-// idToken issues the ID token for a grant. On refresh it keeps the original
+// idToken issues the ID token for a grant, with the organizations claim
+// when scope has OrganizationsScope. On refresh it keeps the original
 // nonce and auth_time (OpenID Connect Core §12.2), as oidc-provider does.
-func (p *IdP) idToken(g *grant) string {
+func (p *IdP) idToken(g *grant, scope string) string {
 	c := p.Claims()
 	c["auth_time"] = g.authTime.Unix()
 	if g.nonce != "" {
 		c["nonce"] = g.nonce
 	}
+	if slices.Contains(strings.Fields(scope), OrganizationsScope) {
+		c["organizations"] = p.organizations()
+	}
 	return p.SignIDToken(c)
+}
+
+// accessJWT issues a JWT access token (RFC 9068) for aud, shaped as
+// oidc-provider's: an empty scope is left out, and org, when set, is the
+// organization_id claim Logto adds.
+func (p *IdP) accessJWT(g *grant, aud, scope, org string) string {
+	now := p.now()
+	c := map[string]any{
+		"iss":       p.Issuer,
+		"sub":       Subject,
+		"aud":       aud,
+		"client_id": g.clientID,
+		"iat":       now.Unix(),
+		"exp":       now.Add(p.opts.AccessTokenTTL).Unix(),
+		"jti":       random(),
+	}
+	if scope != "" {
+		c["scope"] = scope
+	}
+	if org != "" {
+		c["organization_id"] = org
+	}
+	return p.sign(c, "at+jwt")
+}
+
+// isJWT reports whether tok is a compact JWS, which the introspection and
+// revocation endpoints refuse as oidc-provider's do.
+func isJWT(tok string) bool {
+	header, _, ok := strings.Cut(tok, ".")
+	if !ok || strings.Count(tok, ".") != 2 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	return err == nil && json.Unmarshal(b, &h) == nil && h.Alg != ""
 }

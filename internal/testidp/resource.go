@@ -40,7 +40,11 @@ func (p *IdP) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		bearerError(w, http.StatusForbidden, "insufficient_scope", "userinfo needs the openid scope")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": Subject, "name": Name, "email": Email, "email_verified": true})
+	claims := map[string]any{"sub": Subject, "name": Name, "email": Email, "email_verified": true}
+	if strings.Contains(" "+at.scope+" ", " "+OrganizationsScope+" ") {
+		claims["organizations"] = p.organizations()
+	}
+	writeJSON(w, http.StatusOK, claims)
 }
 
 func bearerError(w http.ResponseWriter, status int, code, desc string) {
@@ -48,7 +52,8 @@ func bearerError(w http.ResponseWriter, status int, code, desc string) {
 	w.WriteHeader(status)
 }
 
-// handleRevoke serves RFC 7009. Unknown tokens still get 200 (§2.2).
+// handleRevoke serves RFC 7009. Unknown tokens still get 200 (§2.2); JWT
+// access tokens cannot be revoked, so they get unsupported_token_type (§2.2.1).
 // Revoking a refresh token ends its whole grant, access tokens included
 // (§2.1 allows it; oidc-provider does it).
 func (p *IdP) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +63,9 @@ func (p *IdP) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if oerr == nil && form.Get("token") == "" {
 		oerr = errorf(400, "invalid_request", "token is required")
+	}
+	if oerr == nil && isJWT(form.Get("token")) {
+		oerr = errorf(400, "unsupported_token_type", "Structured JWT Tokens cannot be revoked via the revocation_endpoint")
 	}
 	if oerr != nil {
 		oerr.write(w)
@@ -74,7 +82,9 @@ func (p *IdP) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// handleIntrospect serves RFC 7662 to the registered client.
+// handleIntrospect serves RFC 7662 to the registered client. JWT access
+// tokens are for resource servers to verify themselves: asking about one
+// gets unsupported_token_type, as oidc-provider answers.
 func (p *IdP) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	form, oerr := p.parseForm(r)
 	if oerr == nil {
@@ -82,6 +92,9 @@ func (p *IdP) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	if oerr == nil && form.Get("token") == "" {
 		oerr = errorf(400, "invalid_request", "token is required")
+	}
+	if oerr == nil && isJWT(form.Get("token")) {
+		oerr = errorf(400, "unsupported_token_type", "Structured JWT Tokens cannot be introspected via the introspection_endpoint")
 	}
 	if oerr != nil {
 		oerr.write(w)

@@ -8,6 +8,13 @@
 // detection (OAuth 2.0 Security BCP, RFC 9700 §4.14.2). A client that cuts a
 // corner the spec forbids gets the error a real provider would send, so the
 // test fails here rather than against a production IdP.
+//
+// Refreshes also do what Logto's do (RFC 0001 in logto-io/rfcs), as the
+// end-to-end fixture e2e/idp/server.js does on a real oidc-provider:
+// resource=R gives a JWT access token for R (RFC 8707, RFC 9068), and
+// organization_id=ORG an organization token, a JWT for
+// urn:logto:organization:ORG, once the login has the
+// urn:logto:scope:organizations scope and the user is a member of ORG.
 package testidp
 
 import (
@@ -16,6 +23,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +38,13 @@ const (
 	Name    = "Alice Liddell"
 	Email   = "alice@example.com"
 )
+
+// OrganizationsScope is the scope Logto requires for organization tokens;
+// when granted, ID tokens and userinfo carry the user's "organizations".
+const OrganizationsScope = "urn:logto:scope:organizations"
+
+// OrganizationAudience is the aud of the organization token for id.
+func OrganizationAudience(id string) string { return "urn:logto:organization:" + id }
 
 // Options configure an IdP. The zero value is a plain RS256 provider.
 type Options struct {
@@ -48,9 +63,14 @@ type Options struct {
 	// RedirectPath, when set, is the only path accepted in redirect_uri;
 	// otherwise any path on a loopback address is accepted.
 	RedirectPath string
-	// Scopes are accepted on top of openid, profile, email and
-	// offline_access; other scopes are refused with invalid_scope.
+	// Scopes are accepted on top of openid, profile, email,
+	// offline_access and OrganizationsScope; other scopes are refused with
+	// invalid_scope.
 	Scopes []string
+	// Organizations maps a subject to the ids of the Logto organizations it
+	// is a member of. Nil means Subject is a member of "acme" and "globex";
+	// an empty map makes it a member of none.
+	Organizations map[string][]string
 	// IssParameter advertises and sends the RFC 9207 iss parameter.
 	IssParameter bool
 	// OfflineNeedsConsent drops offline_access unless prompt=consent was
@@ -79,6 +99,7 @@ type IdP struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	grants   map[string]int // token requests by grant_type
+	errs     map[string]int // token endpoint refusals by error code
 	reuse    int
 	failures []fault
 	delay    time.Duration
@@ -99,6 +120,14 @@ func New(t testing.TB, o Options) *IdP {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Organizations == nil {
+		o.Organizations = map[string][]string{Subject: {"acme", "globex"}}
+	}
+	orgs := make(map[string][]string, len(o.Organizations)) // the caller's map may change later
+	for sub, ids := range o.Organizations {
+		orgs[sub] = slices.Clone(ids)
+	}
+	o.Organizations = orgs
 	if o.Path != "" && !strings.HasPrefix(o.Path, "/") {
 		t.Fatalf("testidp: Path %q must start with /", o.Path)
 	}
@@ -112,6 +141,7 @@ func New(t testing.TB, o Options) *IdP {
 		access:  map[string]*accessToken{},
 		refresh: map[string]*refreshToken{},
 		grants:  map[string]int{},
+		errs:    map[string]int{},
 	}
 	mux := http.NewServeMux()
 	base := strings.TrimSuffix(o.Path, "/")
@@ -143,7 +173,17 @@ func (p *IdP) Endpoint(path string) string {
 func (p *IdP) now() time.Time { return p.opts.Now() }
 
 func (p *IdP) scopesSupported() []string {
-	return append([]string{"openid", "profile", "email", "offline_access"}, p.opts.Scopes...)
+	return append([]string{"openid", "profile", "email", "offline_access", OrganizationsScope}, p.opts.Scopes...)
+}
+
+// organizations lists the organizations the user is a member of, never nil,
+// so that a granted claim with none is [] as oidc-provider sends it.
+func (p *IdP) organizations() []string {
+	return append([]string{}, p.opts.Organizations[Subject]...)
+}
+
+func (p *IdP) isMember(org string) bool {
+	return slices.Contains(p.opts.Organizations[Subject], org)
 }
 
 // handleDiscovery serves OpenID Connect Discovery 1.0 §3 metadata.
@@ -168,7 +208,7 @@ func (p *IdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported": []string{p.opts.Alg},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": auth,
-		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified"},
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified", "organizations"},
 	}
 	if p.opts.IssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
@@ -180,11 +220,13 @@ func (p *IdP) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{p.key.Public()}})
 }
 
-// oauthError is an RFC 6749 §5.2 error response.
+// oauthError is an RFC 6749 §5.2 error response. Scope names the scope
+// missing for insufficient_scope, as oidc-provider (and so Logto) sends it.
 type oauthError struct {
 	status      int
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
+	Scope       string `json:"scope,omitempty"`
 }
 
 func errorf(status int, code, description string) *oauthError {

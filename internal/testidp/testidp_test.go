@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-cli/sesame/internal/testidp"
 )
@@ -518,5 +519,251 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("action %d: page %d %q, err %v", tc.action, status, body, b.Err())
 		}
 		ln.Close()
+	}
+}
+
+const (
+	orgScope = "openid offline_access " + testidp.OrganizationsScope
+	api      = "https://api.example.test"
+)
+
+// loginWith runs an approved login with extra authorization parameters.
+func (c *client) loginWith(t *testing.T, scope string, extra url.Values) map[string]any {
+	t.Helper()
+	status, body := c.exchange(t, codeFrom(t, c.p, c.authURL(scope, extra)))
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, body)
+	}
+	return body
+}
+
+func (c *client) refreshWith(t *testing.T, rt any, extra url.Values) (int, map[string]any) {
+	t.Helper()
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {c.p.ClientID()}, "refresh_token": {fmt.Sprint(rt)}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	return post(t, c.p.Endpoint("/token"), form)
+}
+
+// accessJWT verifies a JWT access token against the provider's /jwks and
+// returns its claims; it must be typed at+jwt (RFC 9068 §2.1).
+func accessJWT(t *testing.T, p *testidp.IdP, tok any) map[string]any {
+	t.Helper()
+	jws, err := jose.ParseSigned(fmt.Sprint(tok), []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES384, jose.EdDSA})
+	if err != nil {
+		t.Fatalf("access token %v is not a JWS: %v", tok, err)
+	}
+	h := jws.Signatures[0].Header
+	if h.ExtraHeaders["typ"] != "at+jwt" {
+		t.Errorf("typ = %v, want at+jwt", h.ExtraHeaders["typ"])
+	}
+	resp, err := http.Get(p.Endpoint("/jwks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	keys := set.Key(h.KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("kid %q: %d keys in /jwks", h.KeyID, len(keys))
+	}
+	payload, err := jws.Verify(keys[0])
+	if err != nil {
+		t.Fatalf("verify against /jwks: %v", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims
+}
+
+func getJSON(t *testing.T, u, bearer string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+func TestOrganizationToken(t *testing.T) {
+	for _, alg := range []string{"RS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			clock := newClock()
+			p := testidp.New(t, testidp.Options{Alg: alg, Path: "/oidc", Now: clock.Now, AccessTokenTTL: 10 * time.Minute})
+			c := newClient(p)
+			body := c.loginWith(t, orgScope, url.Values{"resource": {api}})
+			id, err := verifier(p, clock.Now).Verify(context.Background(), body["id_token"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idClaims struct{ Organizations []string }
+			id.Claims(&idClaims)
+			if fmt.Sprint(idClaims.Organizations) != "[acme globex]" {
+				t.Errorf("ID token organizations = %v", idClaims.Organizations)
+			}
+			if status, ui := getJSON(t, p.Endpoint("/userinfo"), body["access_token"].(string)); status != 200 || fmt.Sprint(ui["organizations"]) != "[acme globex]" {
+				t.Errorf("userinfo: %d %v", status, ui)
+			}
+
+			rt := body["refresh_token"]
+			status, org := c.refreshWith(t, rt, url.Values{"organization_id": {"acme"}})
+			if status != http.StatusOK || org["refresh_token"] == nil || org["refresh_token"] == rt || org["id_token"] == nil {
+				t.Fatalf("organization refresh: %d %v", status, org)
+			}
+			// As oidc-provider sends it: the organization scopes of roles the
+			// user has there, of which the test provider knows none.
+			if org["scope"] != "" || org["expires_in"] != 600.0 || org["token_type"] != "Bearer" {
+				t.Errorf("token response: %v", org)
+			}
+			claims := accessJWT(t, p, org["access_token"])
+			now := clock.Now().Unix()
+			want := map[string]any{
+				"aud": "urn:logto:organization:acme", "organization_id": "acme", "sub": testidp.Subject,
+				"iss": p.Issuer, "client_id": p.ClientID(), "iat": float64(now), "exp": float64(now + 600),
+			}
+			for k, v := range want {
+				if claims[k] != v {
+					t.Errorf("claim %s = %v, want %v", k, claims[k], v)
+				}
+			}
+			if claims["jti"] == nil || claims["scope"] != nil {
+				t.Errorf("claims %v: want a jti and no (empty) scope", claims)
+			}
+			// Only resource servers read it: not userinfo, not introspection.
+			if status, _ := userinfo(t, p, org["access_token"]); status != http.StatusUnauthorized {
+				t.Errorf("userinfo with the organization token: %d", status)
+			}
+			status, intro := post(t, p.Endpoint("/introspect"), url.Values{"client_id": {p.ClientID()}, "token": {org["access_token"].(string)}})
+			wantError(t, status, intro, 400, "unsupported_token_type")
+
+			// The old refresh token was rotated away like on any refresh.
+			status, body = c.refreshWith(t, rt, url.Values{"organization_id": {"acme"}})
+			wantError(t, status, body, 400, "invalid_grant")
+			status, body = c.refresh(t, org["refresh_token"].(string))
+			wantError(t, status, body, 400, "invalid_grant")
+			if p.Grants("refresh_token") != 3 || p.ReuseDetected() != 1 || p.Errors("invalid_grant") != 2 {
+				t.Errorf("refresh grants %d, reuse %d, invalid_grant %d", p.Grants("refresh_token"), p.ReuseDetected(), p.Errors("invalid_grant"))
+			}
+		})
+	}
+}
+
+// TestOrganizationRefusals: Logto checks the scope and the membership before
+// it rotates, so the refresh token survives both refusals.
+func TestOrganizationRefusals(t *testing.T) {
+	t.Run("not a member", func(t *testing.T) {
+		p := testidp.New(t, testidp.Options{})
+		c := newClient(p)
+		rt := c.login(t, orgScope)["refresh_token"]
+		status, body := c.refreshWith(t, rt, url.Values{"organization_id": {"initech"}})
+		if status != http.StatusForbidden || len(body) != 2 || body["error"] != "access_denied" || body["error_description"] != "user is not a member of the organization" {
+			t.Fatalf("got %d %v", status, body)
+		}
+		status, body = c.refreshWith(t, rt, url.Values{"organization_id": {"globex"}})
+		if status != http.StatusOK || accessJWT(t, p, body["access_token"])["aud"] != "urn:logto:organization:globex" {
+			t.Fatalf("same refresh token, member organization: %d %v", status, body)
+		}
+		if p.Errors("access_denied") != 1 || p.Grants("refresh_token") != 2 || p.ReuseDetected() != 0 {
+			t.Errorf("access_denied %d, refresh grants %d, reuse %d", p.Errors("access_denied"), p.Grants("refresh_token"), p.ReuseDetected())
+		}
+	})
+	t.Run("configured memberships", func(t *testing.T) {
+		p := testidp.New(t, testidp.Options{Organizations: map[string][]string{testidp.Subject: {"initech"}}})
+		c := newClient(p)
+		body := c.login(t, orgScope)
+		id, err := verifier(p, nil).Verify(context.Background(), body["id_token"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims struct{ Organizations []string }
+		id.Claims(&claims)
+		if fmt.Sprint(claims.Organizations) != "[initech]" {
+			t.Errorf("organizations = %v", claims.Organizations)
+		}
+		status, refused := c.refreshWith(t, body["refresh_token"], url.Values{"organization_id": {"acme"}})
+		wantError(t, status, refused, http.StatusForbidden, "access_denied")
+		if status, body := c.refreshWith(t, body["refresh_token"], url.Values{"organization_id": {"initech"}}); status != http.StatusOK {
+			t.Fatalf("initech: %d %v", status, body)
+		}
+	})
+	t.Run("scope missing", func(t *testing.T) {
+		p := testidp.New(t, testidp.Options{})
+		c := newClient(p)
+		body := c.login(t, "openid offline_access")
+		if _, err := verifier(p, nil).Verify(context.Background(), body["id_token"].(string)); err != nil {
+			t.Fatal(err)
+		}
+		rt := body["refresh_token"]
+		status, refused := c.refreshWith(t, rt, url.Values{"organization_id": {"acme"}})
+		wantError(t, status, refused, http.StatusForbidden, "insufficient_scope")
+		if refused["scope"] != testidp.OrganizationsScope || refused["error_description"] != "refresh token missing required scope" {
+			t.Errorf("body %v", refused)
+		}
+		status, body = c.refresh(t, rt.(string))
+		if status != http.StatusOK {
+			t.Fatalf("same refresh token afterwards: %d %v", status, body)
+		}
+		// Logto checks the scope first: even a spent refresh token gets
+		// insufficient_scope, and its grant stands.
+		status, refused = c.refreshWith(t, rt, url.Values{"organization_id": {"acme"}})
+		wantError(t, status, refused, http.StatusForbidden, "insufficient_scope")
+		if status, body := c.refresh(t, body["refresh_token"].(string)); status != http.StatusOK {
+			t.Fatalf("after a spent token's refusal: %d %v", status, body)
+		}
+		if p.Errors("insufficient_scope") != 2 || p.ReuseDetected() != 0 {
+			t.Errorf("insufficient_scope %d, reuse %d", p.Errors("insufficient_scope"), p.ReuseDetected())
+		}
+	})
+}
+
+// TestResourceRefresh: a refresh for one of the login's resources gets a JWT
+// whose aud is that resource (RFC 8707 §2.2), as from oidc-provider.
+func TestResourceRefresh(t *testing.T) {
+	p := testidp.New(t, testidp.Options{Scopes: []string{"read"}})
+	c := newClient(p)
+	rt := c.loginWith(t, orgScope+" read", url.Values{"resource": {api, "https://other.example.test"}})["refresh_token"]
+
+	status, body := c.refreshWith(t, rt, url.Values{"resource": {api}})
+	if status != http.StatusOK || body["scope"] != "read" || body["id_token"] == nil {
+		t.Fatalf("resource refresh: %d %v", status, body)
+	}
+	claims := accessJWT(t, p, body["access_token"])
+	if claims["aud"] != api || claims["scope"] != "read" || claims["organization_id"] != nil || claims["sub"] != testidp.Subject {
+		t.Errorf("resource token claims: %v", claims)
+	}
+
+	status, body = c.refreshWith(t, body["refresh_token"], url.Values{"resource": {api}, "organization_id": {"acme"}})
+	if status != http.StatusOK {
+		t.Fatalf("organization and resource: %d %v", status, body)
+	}
+	if claims := accessJWT(t, p, body["access_token"]); claims["aud"] != api || claims["organization_id"] != "acme" {
+		t.Errorf("organization resource token claims: %v", claims)
+	}
+	rt = body["refresh_token"]
+
+	// A non-member is refused before the resource is looked at.
+	status, body = c.refreshWith(t, rt, url.Values{"resource": {"https://elsewhere.example.test"}, "organization_id": {"initech"}})
+	wantError(t, status, body, http.StatusForbidden, "access_denied")
+
+	// Like oidc-provider, the provider rotates before it resolves the
+	// resource: the refused refresh token is spent, and using it again is
+	// reuse, which ends the login.
+	status, body = c.refreshWith(t, rt, url.Values{"resource": {"https://elsewhere.example.test"}})
+	wantError(t, status, body, 400, "invalid_target")
+	status, body = c.refresh(t, rt.(string))
+	wantError(t, status, body, 400, "invalid_grant")
+	if p.ReuseDetected() != 1 || p.Errors("invalid_target") != 1 {
+		t.Errorf("reuse %d, invalid_target %d", p.ReuseDetected(), p.Errors("invalid_target"))
 	}
 }

@@ -73,6 +73,9 @@ func (p *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 		oerr = p.authenticateClient(r, form)
 	}
 	if oerr != nil {
+		p.mu.Lock()
+		p.errs[oerr.Code]++
+		p.mu.Unlock()
 		oerr.write(w)
 		return
 	}
@@ -91,6 +94,7 @@ func (p *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 		oerr = errorf(400, "unsupported_grant_type", "grant_type "+form.Get("grant_type")+" is not supported")
 	}
 	if oerr != nil {
+		p.errs[oerr.Code]++
 		oerr.write(w)
 		return
 	}
@@ -178,19 +182,35 @@ func (p *IdP) redeemCode(form url.Values) (map[string]any, *oauthError) {
 // redeemRefresh is RFC 6749 §6 with rotation: each refresh token works
 // once, and a second use revokes the grant, since either the client or an
 // attacker holds a stolen copy (RFC 9700 §4.14.2).
+//
+// With resource=R (one of the login's resources) the access token is a JWT
+// for R. With Logto's organization_id=ORG it is an organization token, a
+// JWT for urn:logto:organization:ORG, or with resource=R too the JWT for R
+// with an organization_id claim. Logto refuses an organization before it
+// rotates, so those refusals leave the refresh token usable: a login
+// without OrganizationsScope (checked even before reuse, as Logto does)
+// and a user who is not a member.
 func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 	rt, ok := p.refresh[form.Get("refresh_token")]
 	switch {
 	case !ok:
 		return nil, errorf(400, "invalid_grant", "unknown refresh token")
-	case rt.grant.revoked:
+	case rt.grant.revoked: // oidc-provider deletes these tokens: they are unknown there
 		return nil, errorf(400, "invalid_grant", "the grant was revoked")
+	}
+	g := rt.grant
+	org := form.Get("organization_id")
+	if org != "" && !slices.Contains(strings.Fields(g.scope), OrganizationsScope) {
+		e := errorf(http.StatusForbidden, "insufficient_scope", "refresh token missing required scope")
+		e.Scope = OrganizationsScope
+		return nil, e
+	}
+	switch {
 	case rt.used:
-		rt.grant.revoked = true
+		g.revoked = true
 		p.reuse++
 		return nil, errorf(400, "invalid_grant", "the refresh token was already used; its grant is revoked")
 	}
-	g := rt.grant
 	scope := g.scope
 	if s := form.Get("scope"); s != "" {
 		for _, v := range strings.Fields(s) {
@@ -200,6 +220,13 @@ func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 		}
 		scope = s
 	}
+	if org != "" && !p.isMember(org) {
+		return nil, errorf(http.StatusForbidden, "access_denied", "user is not a member of the organization")
+	}
+	// oidc-provider, and Logto's fork of its grant, rotate the refresh
+	// token before they look at the resource: a refused resource spends it,
+	// and presenting it again is reuse.
+	rt.used = true
 	resources := g.resources
 	if rs := form["resource"]; len(rs) > 0 {
 		for _, v := range rs {
@@ -209,14 +236,38 @@ func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 		}
 		resources = rs
 	}
-	rt.used = true
-	return p.issue(g, scope, resources, !p.opts.NoRefreshIDToken), nil
+	withID := !p.opts.NoRefreshIDToken
+	switch {
+	case len(form["resource"]) == 1:
+		rscope := resourceScope(scope)
+		return p.tokenResponse(g, p.accessJWT(g, resources[0], rscope, org), rscope, scope, withID), nil
+	case org != "":
+		// The scope would be the organization scopes of the user's roles
+		// there; members have no roles here, so it is empty.
+		return p.tokenResponse(g, p.accessJWT(g, OrganizationAudience(org), "", org), "", scope, withID), nil
+	}
+	return p.issue(g, scope, resources, withID), nil
 }
 
-// issue mints the tokens of a successful grant. Callers hold p.mu.
+// resourceScope is the part of scope that goes to a resource server: all
+// but the OpenID Connect and Logto user scopes, which oidc-provider keeps
+// for itself (so a login with only those gets an empty one).
+func resourceScope(scope string) string {
+	own := []string{"openid", "profile", "email", "offline_access", OrganizationsScope}
+	return strings.Join(slices.DeleteFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(own, s) }), " ")
+}
+
+// issue mints the tokens of a successful grant, with an opaque access
+// token that userinfo and introspection know. Callers hold p.mu.
 func (p *IdP) issue(g *grant, scope string, resources []string, withID bool) map[string]any {
 	at := random()
 	p.access[at] = &accessToken{grant: g, scope: scope, resources: resources, expires: p.now().Add(p.opts.AccessTokenTTL)}
+	return p.tokenResponse(g, at, scope, scope, withID)
+}
+
+// tokenResponse builds a token response around access token at: scope is the
+// access token's, idScope decides the ID token's claims. Callers hold p.mu.
+func (p *IdP) tokenResponse(g *grant, at, scope, idScope string, withID bool) map[string]any {
 	resp := map[string]any{
 		"access_token": at,
 		"token_type":   "Bearer",
@@ -230,7 +281,7 @@ func (p *IdP) issue(g *grant, scope string, resources []string, withID bool) map
 		resp["refresh_token"] = rt
 	}
 	if withID && slices.Contains(scopes, "openid") {
-		resp["id_token"] = p.idToken(g)
+		resp["id_token"] = p.idToken(g, idScope)
 	}
 	return resp
 }
