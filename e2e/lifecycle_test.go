@@ -37,13 +37,14 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("SESAME_E2E_PROCESSES")); err == nil {
 		n = v
 	}
-	// A 10s access token is always inside the default 60s --min-ttl: every
-	// sesame token wants a refresh.
-	idp := startIdP(t, "--access-token-ttl", "10")
+	// 6-second access tokens: the default --min-ttl is capped at half that,
+	// so 3.5 seconds after login every sesame token wants a refresh.
+	idp := startIdP(t, "--access-token-ttl", "6")
 	e := newEnv(t)
 	if r := e.login(idp); r.Code != 0 {
 		t.Fatalf("login: %s", r.Stderr)
 	}
+	time.Sleep(3500 * time.Millisecond)
 	results := make([]Result, n)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -141,12 +142,12 @@ func TestKilledRefreshLeavesStoreWhole(t *testing.T) {
 			logins++
 		}
 		before := string(e.decoded())
-		cmd := exec.Command(sesameBin, "token")
+		cmd := exec.Command(sesameBin, "token", "--min-ttl", "1h") // an exact --min-ttl: always refresh
 		cmd.Env = e.environ()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rand.IntN(120)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.IntN(50)) * time.Millisecond)
 		if cmd.Process.Signal(syscall.SIGKILL) == nil {
 			killed++
 		}

@@ -30,6 +30,7 @@ a command line. sesame exits with COMMAND's exit code.`,
   sesame exec --resource https://api.example.com --env-name API_TOKEN -- ./deploy.sh`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Token.ExactMinTTL = cmd.Flags().Changed("min-ttl")
 			o.Args = args
 			if runF != nil {
 				return runF(cmd.Context(), o)

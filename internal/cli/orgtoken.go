@@ -21,6 +21,7 @@ organization and resource; getting one rotates the login's refresh token.`,
   sesame org-token 7sbyi2qakhmz --resource https://api.example.com --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ExactMinTTL = cmd.Flags().Changed("min-ttl")
 			o.Org = args[0]
 			if runF != nil {
 				return runF(cmd.Context(), o)

@@ -23,6 +23,9 @@ type TokenOptions struct {
 	Resource string
 	Org      string
 	EnvName  string
+	// ExactMinTTL: --min-ttl was given, so it is not capped at half the
+	// token's lifetime.
+	ExactMinTTL bool
 }
 
 // NewCmdToken builds `sesame token`.
@@ -46,6 +49,7 @@ credential plugin. Exits 4 when a new login is needed.`,
   #   args: [token, --format, kubectl, --id-token], interactiveMode: Never}`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.ExactMinTTL = cmd.Flags().Changed("min-ttl")
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -60,7 +64,7 @@ credential plugin. Exits 4 when a new login is needed.`,
 
 func addTokenFlags(cmd *cobra.Command, o *TokenOptions) {
 	fl := cmd.Flags()
-	fl.DurationVar(&o.MinTTL, "min-ttl", 60*time.Second, "refresh when the token expires within this time")
+	fl.DurationVar(&o.MinTTL, "min-ttl", 60*time.Second, "refresh when the token expires within this time (by default at most half the token's lifetime)")
 	fl.StringVar(&o.Format, "format", FormatRaw, "output: "+strings.Join(formats, ", "))
 	fl.BoolVar(&o.JSON, "json", false, "same as --format json")
 	fl.StringVar(&o.EnvName, "env-name", "", "variable name for --format env (default SESAME_ACCESS_TOKEN, or SESAME_ID_TOKEN)")
@@ -95,6 +99,7 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 // fetch gets the token o asks for, fresh for at least o.MinTTL.
 func fetch(ctx context.Context, f *Factory, p config.Profile, o *TokenOptions) (issued, error) {
 	sess := f.Session(p)
+	sess.ExactMinTTL = o.ExactMinTTL
 	target := session.Target{Resource: o.Resource, Org: o.Org}
 	switch {
 	case o.IDToken:

@@ -121,7 +121,7 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	t := &session.Tokens{
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
 		AccessToken: got.AccessToken, TokenType: got.TokenType, RefreshToken: got.RefreshToken,
-		Expiry: got.Expiry, Scope: got.Scope, IDToken: got.IDToken,
+		Expiry: got.Expiry, Scope: got.Scope, IDToken: got.IDToken, ObtainedAt: o.Now().UTC(),
 	}
 	if t.Scope == "" { // RFC 6749 §5.1: omitted means as requested
 		t.Scope = strings.Join(o.Scopes, " ")

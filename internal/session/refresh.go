@@ -38,7 +38,7 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 	if err != nil {
 		return nil, err
 	}
-	if !force && !expiresWithin(expiry(seen), s.now(), minTTL) {
+	if !force && !s.due(expiry(seen), seen.ObtainedAt, minTTL) {
 		return seen, nil
 	}
 	unlock, err := s.lock(ctx)
@@ -54,7 +54,7 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 	// A token refreshed meanwhile is used even if it is inside minTTL (the
 	// provider's lifetime may be shorter): refreshing again would only
 	// multiply grants.
-	if !force && (!expiresWithin(expiry(t), s.now(), minTTL) ||
+	if !force && (!s.due(expiry(t), t.ObtainedAt, minTTL) ||
 		t.RefreshToken != seen.RefreshToken && !expiresWithin(expiry(t), s.now(), 0)) {
 		return t, nil
 	}
@@ -64,6 +64,7 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 	}
 	next := *t
 	next.AccessToken, next.TokenType, next.Expiry = got.AccessToken, got.TokenType, got.Expiry
+	next.ObtainedAt = s.now().UTC()
 	if got.Scope != "" {
 		next.Scope = got.Scope
 	}
@@ -78,7 +79,7 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 // rotates the login's refresh token like any refresh.
 func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Duration, force bool) (*Derived, error) {
 	if !force {
-		if d, err := s.LoadDerived(target); err == nil && !expiresWithin(d.Expiry, s.now(), minTTL) {
+		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
 			if _, err := s.Load(); err != nil { // the login is gone: so is the cache
 				return nil, err
 			}
@@ -91,7 +92,7 @@ func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Durat
 	}
 	defer unlock()
 	if !force {
-		if d, err := s.LoadDerived(target); err == nil && !expiresWithin(d.Expiry, s.now(), minTTL) {
+		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
 			return d, nil
 		}
 	}

@@ -48,6 +48,20 @@ type Session struct {
 	Issuer, ClientID string
 	// Warn is told about problems that do not stop the command.
 	Warn func(string)
+	// ExactMinTTL makes minTTL exact. By default it is capped at half the
+	// lifetime the provider gives its tokens: with 60-second tokens and the
+	// 60-second default, every use would refresh, and processes that start
+	// just after another's refresh would refresh yet again.
+	ExactMinTTL bool
+}
+
+// due reports whether a token that expires at exp, obtained at obtained,
+// must be renewed to stay valid for minTTL.
+func (s *Session) due(exp, obtained time.Time, minTTL time.Duration) bool {
+	if !s.ExactMinTTL && !obtained.IsZero() && exp.After(obtained) {
+		minTTL = min(minTTL, exp.Sub(obtained)/2)
+	}
+	return expiresWithin(exp, s.now(), minTTL)
 }
 
 func (s *Session) warn(msg string) {

@@ -29,8 +29,11 @@ type Tokens struct {
 	RefreshToken string             `json:"refresh_token,omitempty"`
 	IDToken      string             `json:"id_token,omitempty"`
 	Expiry       time.Time          `json:"expiry,omitzero"`
-	Scope        string             `json:"scope,omitempty"`
-	Identity     *provider.Identity `json:"identity,omitempty"`
+	// ObtainedAt is when the access (and ID) token came: with Expiry, the
+	// lifetime the provider gives its tokens.
+	ObtainedAt time.Time          `json:"obtained_at,omitzero"`
+	Scope      string             `json:"scope,omitempty"`
+	Identity   *provider.Identity `json:"identity,omitempty"`
 	// Derived lists the store keys of resource and organization tokens
 	// obtained with this login, so they go when the login goes.
 	Derived   []string  `json:"derived,omitempty"`
