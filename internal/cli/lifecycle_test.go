@@ -253,3 +253,24 @@ func (h *harness) userinfoStatus(token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+func TestIntrospect(t *testing.T) {
+	h := newHarness(t, testidp.Options{})
+	h.login()
+	code, out, errb := h.run(testidp.Approve, "introspect", "--json")
+	var resp map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &resp) != nil || resp["active"] != true || resp["sub"] != testidp.Subject {
+		t.Fatalf("introspect: %d %q %s", code, out, errb)
+	}
+	code, out, _ = h.run(testidp.Approve, "introspect", "--refresh-token")
+	if code != 0 || !strings.HasPrefix(out, "active:      true\n") || !strings.Contains(out, "token_type:  refresh_token") {
+		t.Errorf("human: %d\n%s", code, out)
+	}
+	code, out, _ = h.run(testidp.Approve, "introspect")
+	if code != 0 || !strings.Contains(out, "exp:         ") || !strings.Contains(out, "(in ") {
+		t.Errorf("human: %d\n%s", code, out)
+	}
+	if code, out, _ := h.run(testidp.Approve, "introspect", "not-a-token"); code != ExitError || !strings.Contains(out, "active:      false") {
+		t.Errorf("unknown token: %d %q", code, out)
+	}
+}

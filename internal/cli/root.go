@@ -52,6 +52,7 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdRevoke(f, nil),
 		NewCmdExec(f, nil),
 		NewCmdUserinfo(f, nil),
+		NewCmdIntrospect(f, nil),
 	)
 	usageArgs(root)
 	return root

@@ -191,3 +191,12 @@ func orgLabel(id string) string {
 	}
 	return "organization " + id
 }
+
+// whenText is a time in RFC 3339 and relative to now ("in 4m", "3s ago").
+func whenText(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d < 0 {
+		return fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), -d)
+	}
+	return fmt.Sprintf("%s (in %s)", t.UTC().Format(time.RFC3339), d)
+}

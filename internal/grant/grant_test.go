@@ -142,3 +142,27 @@ func TestRevoke(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+func TestIntrospect(t *testing.T) {
+	var seen url.Values
+	u := endpoint(t, 200, "application/json", `{"active":true,"sub":"alice","exp":1900000000}`, &seen)
+	out, err := (Client{ClientID: "cli"}).Introspect(context.Background(), u, "tok", "access_token")
+	if err != nil || out["active"] != true || out["sub"] != "alice" || seen.Get("token") != "tok" || seen.Get("client_id") != "cli" {
+		t.Fatalf("%v %v %v", out, err, seen)
+	}
+	for _, tt := range []struct {
+		status      int
+		ctype, body string
+		want        string
+	}{
+		{401, "application/json", `{"error":"invalid_client"}`, "invalid_client"},
+		{500, "text/html", "<html>", "HTTP 500"},
+		{200, "application/json", `{"sub":"x"}`, "no boolean"},
+		{200, "text/plain", `nope`, "not JSON"},
+	} {
+		u := endpoint(t, tt.status, tt.ctype, tt.body, nil)
+		if _, err := (Client{ClientID: "cli"}).Introspect(context.Background(), u, "tok", ""); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%d %s: %v", tt.status, tt.body, err)
+		}
+	}
+}

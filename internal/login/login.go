@@ -42,6 +42,16 @@ type Options struct {
 	// Save stores the verified tokens. It runs before the browser is told
 	// the outcome, so the page never claims a success that was not kept.
 	Save func(*session.Tokens) error
+	// Trace, when set, is told how long each step took: "browser" (until
+	// the browser was launched), "callback" (until the provider redirected
+	// back), "exchange" and "verification". It may be called concurrently.
+	Trace func(step string, d time.Duration)
+}
+
+func (o Options) trace(step string, since time.Time) {
+	if o.Trace != nil {
+		o.Trace(step, time.Since(since))
+	}
 }
 
 // Run performs the login and returns the stored tokens. On any failure
@@ -81,12 +91,15 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	}
 
 	fmt.Fprintf(o.Stderr, "Open this URL in a browser to sign in:\n\n  %s\n\n", authURL)
+	started := time.Now()
 	if !o.NoBrowser {
 		// pkg/browser waits for the launcher; never let it hold up the wait.
 		go func() {
 			if err := o.Browser.Open(authURL); err != nil {
 				fmt.Fprintf(o.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
+				return
 			}
+			o.trace("browser", started)
 		}()
 	}
 	fmt.Fprintf(o.Stderr, "Waiting for the sign-in to finish (up to %s)...\n", o.Timeout)
@@ -97,6 +110,7 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err != nil {
 		return nil, waitError(err, o.Timeout, srv.Refused())
 	}
+	o.trace("callback", started)
 	toks, err := finish(ctx, o, req, resp.Code, resp.Err)
 	if err != nil {
 		resp.Finish(loopback.Page{Message: "Sign-in did not complete. Return to the terminal for details."})
@@ -114,10 +128,12 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	if tokenURL == "" {
 		tokenURL = o.Endpoints.Token
 	}
+	start := time.Now()
 	got, err := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now}.Exchange(ctx, code, req.verifier, req.redirectURI)
 	if err != nil {
 		return nil, explainExchangeError(err, o.TokenURL != "")
 	}
+	o.trace("exchange", start)
 	t := &session.Tokens{
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
 		AccessToken: got.AccessToken, TokenType: got.TokenType, RefreshToken: got.RefreshToken,
@@ -130,10 +146,12 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 		if got.IDToken == "" {
 			return nil, errors.New("the provider returned no ID token although the openid scope was requested")
 		}
+		start := time.Now()
 		id, err := provider.VerifyIDToken(ctx, o.HTTP, o.Endpoints, o.ClientID, got.IDToken, req.nonce, o.Now)
 		if err != nil {
 			return nil, err
 		}
+		o.trace("verification", start)
 		t.Identity = id
 	}
 	if err := o.Save(t); err != nil {
@@ -152,57 +170,4 @@ func who(t *session.Tokens) string {
 		}
 	}
 	return ""
-}
-
-func waitError(err error, timeout time.Duration, refused int) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg := fmt.Sprintf("timed out after %s waiting for the sign-in to finish in the browser", timeout)
-		if refused > 0 {
-			msg += fmt.Sprintf(" (%d response(s) with a wrong state were refused)", refused)
-		}
-		return errors.New(msg + "; run the login again, with --timeout to wait longer")
-	}
-	return fmt.Errorf("login cancelled: %w", err)
-}
-
-// explainExchangeError adds what to do next to a refused code exchange.
-func explainExchangeError(err error, viaBroker bool) error {
-	var ge *grant.Error
-	if !errors.As(err, &ge) {
-		return err
-	}
-	switch {
-	case ge.Code == "invalid_client" && !viaBroker:
-		return fmt.Errorf("%w\nthe provider wants this client to authenticate: it is a confidential client, so log in through a sesame-broker that holds its secret (--broker URL)", err)
-	case ge.Code == "invalid_client":
-		return fmt.Errorf("%w\nthe broker's client credentials were refused: check the broker's client id and secret", err)
-	case ge.Code == "invalid_grant" && strings.Contains(strings.ToLower(ge.Description), "redirect"):
-		return fmt.Errorf("%w\nthe provider matches redirect URIs exactly: register this one or pin a port with --port", err)
-	}
-	return err
-}
-
-// explainAuthError adds what to do next to the provider's error code.
-func explainAuthError(e *loopback.AuthError) error {
-	hint := ""
-	switch e.Code {
-	case "access_denied":
-		hint = "the sign-in was denied or cancelled; run the login again to retry"
-	case "invalid_request", "unauthorized_client":
-		if strings.Contains(strings.ToLower(e.Description), "redirect") {
-			hint = "register http://127.0.0.1/callback (any port) as a redirect URI of this client at the provider, or pin one with --port"
-		} else {
-			hint = "check the client id and that this client may use the authorization code flow with PKCE"
-		}
-	case "invalid_scope":
-		hint = "check the scopes (--scope) this client may request"
-	case "invalid_target":
-		hint = "check the --resource values this client may request"
-	case "issuer_mismatch":
-		hint = "the response did not come from the configured provider; the login was stopped"
-	}
-	if hint == "" {
-		return fmt.Errorf("login failed: %w", e)
-	}
-	return fmt.Errorf("login failed: %w\n%s", e, hint)
 }

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/grant"
+	"github.com/sesame-cli/sesame/internal/provider"
+)
+
+// IntrospectOptions are the inputs of `sesame introspect`.
+type IntrospectOptions struct {
+	F      *Factory
+	Token  string
+	Choice tokenChoice
+	JSON   bool
+}
+
+// NewCmdIntrospect builds `sesame introspect [TOKEN | -]`.
+func NewCmdIntrospect(f *Factory, runF func(context.Context, *IntrospectOptions) error) *cobra.Command {
+	o := &IntrospectOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "introspect [TOKEN | -]",
+		Short: "Ask the provider whether a token is active (RFC 7662)",
+		Long: `Send a token to the provider's introspection endpoint (through the broker
+when the profile has one: introspection usually needs client authentication)
+and print the response. Without an argument, the profile's access token;
+with -, the token on stdin. Exits 1 when the token is not active.`,
+		Example: `  sesame introspect
+  sesame introspect --refresh-token --json
+  pbpaste | sesame introspect -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Token = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return introspectRun(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.Choice.AccessToken, "access-token", false, "the stored access token (the default)")
+	fl.BoolVar(&o.Choice.RefreshToken, "refresh-token", false, "the stored refresh token")
+	fl.StringVar(&o.Choice.Resource, "resource", "", "the stored token for this resource")
+	fl.StringVar(&o.Choice.Org, "org", "", "the stored token for this organization")
+	fl.BoolVar(&o.JSON, "json", false, "print the response as JSON")
+	return cmd
+}
+
+func introspectRun(ctx context.Context, o *IntrospectOptions) error {
+	f := o.F
+	_, p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	pt, err := pickToken(ctx, f, p, o.Token, o.Choice, "access_token")
+	if err != nil {
+		return err
+	}
+	endpoint := brokerURL(p.Broker, "/introspect")
+	if endpoint == "" {
+		ep := pt.Endpoints
+		if ep.Introspection == "" && ep.Token == "" { // a token given by the user, no login
+			if ep, err = provider.Resolve(ctx, f.HTTP, endpointsOf(p)); err != nil {
+				return fmt.Errorf("find the introspection endpoint: %w", err)
+			}
+		}
+		if endpoint = ep.Introspection; endpoint == "" {
+			return fmt.Errorf("the provider has no introspection endpoint (RFC 7662); set introspection_url in the profile if it has one")
+		}
+	}
+	hint := ""
+	if pt.Kind == "access_token" || pt.Kind == "refresh_token" {
+		hint = pt.Kind
+	}
+	clientID := pt.ClientID
+	if clientID == "" {
+		clientID = p.ClientID
+	}
+	resp, err := grant.Client{ClientID: clientID, HTTP: f.HTTP}.Introspect(ctx, endpoint, pt.Raw, hint)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		enc := json.NewEncoder(f.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(resp); err != nil {
+			return err
+		}
+	} else {
+		printIntrospection(f.Stdout, resp, f.Now())
+	}
+	if resp["active"] != true {
+		fmt.Fprintln(f.Stderr, "sesame: the token is not active (expired, revoked, or not from this provider)")
+		return &SilentError{Code: ExitError}
+	}
+	return nil
+}
+
+// printIntrospection shows active first, then the members sorted, with
+// times in absolute and relative form.
+func printIntrospection(w io.Writer, resp map[string]any, now time.Time) {
+	fmt.Fprintf(w, "%-12s %v\n", "active:", resp["active"])
+	keys := make([]string, 0, len(resp))
+	for k := range resp {
+		if k != "active" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := fmt.Sprint(resp[k])
+		if n, ok := resp[k].(float64); ok && (k == "exp" || k == "iat" || k == "nbf" || k == "auth_time") {
+			v = whenText(time.Unix(int64(n), 0), now)
+		} else if list, ok := resp[k].([]any); ok {
+			parts := make([]string, len(list))
+			for i, x := range list {
+				parts[i] = fmt.Sprint(x)
+			}
+			v = strings.Join(parts, " ")
+		}
+		fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+	}
+}
