@@ -119,6 +119,10 @@ func brokerURL(broker, path string) string {
 	return strings.TrimSuffix(broker, "/") + path
 }
 
+// Color reports whether output may be coloured: a terminal, and NO_COLOR
+// (https://no-color.org) unset.
+func (f *Factory) Color() bool { return f.StdoutIsTTY() && f.Getenv("NO_COLOR") == "" }
+
 // StdoutIsTTY reports whether stdout is a terminal: formats and colour
 // depend on it, and nothing else decides it.
 func (f *Factory) StdoutIsTTY() bool {

@@ -53,6 +53,7 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdExec(f, nil),
 		NewCmdUserinfo(f, nil),
 		NewCmdIntrospect(f, nil),
+		NewCmdDoctor(f, nil),
 	)
 	usageArgs(root)
 	return root

@@ -1,0 +1,169 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesame-cli/sesame/internal/provider"
+)
+
+// maxDocument bounds what is read from a discovery or JWKS endpoint, as
+// provider does: real documents are a few KiB.
+const maxDocument = 1 << 20
+
+// response is one GET kept whole: the checks need more than the body (the
+// status, the time it took, and the Date header for the clock check).
+type response struct {
+	url     string
+	status  int
+	ctype   string
+	body    []byte
+	elapsed time.Duration
+	// date is the provider's clock when it answered, already advanced by
+	// any Age a cache added (RFC 9111 §4.2.3); zero when there was no Date.
+	date time.Time
+	// at is this machine's clock (Options.Now) when the answer arrived.
+	at time.Time
+}
+
+// get fetches u once. There are no retries: a provider that does not
+// answer should be reported at once, not after a backoff.
+func get(ctx context.Context, o Options, u string) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	start := time.Now()
+	resp, err := o.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", u, err)
+	}
+	if len(body) > maxDocument {
+		return nil, fmt.Errorf("%s returned more than %d bytes", u, maxDocument)
+	}
+	r := &response{
+		url: u, status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body,
+		elapsed: time.Since(start), at: o.Now(),
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		// Date is truncated to the second, so the provider's clock was
+		// anywhere in the second that follows; its middle is the best guess.
+		age, _ := strconv.Atoi(resp.Header.Get("Age"))
+		r.date = d.Add(time.Duration(max(age, 0))*time.Second + 500*time.Millisecond)
+	}
+	return r, nil
+}
+
+// isHTML tells a login or error page from a document: an SSO proxy in
+// front of the issuer, or a wrong URL, answers 200 with HTML.
+func (r *response) isHTML() bool {
+	mt, _, _ := mime.ParseMediaType(r.ctype)
+	return strings.Contains(mt, "html") || bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("<"))
+}
+
+// discovery is a fetched and parsed discovery document.
+type discovery struct {
+	md      *provider.Metadata
+	resp    *response
+	rfc8414 bool // found only at the RFC 8414 location
+}
+
+// isOIDC reports whether the provider presents itself as an OpenID
+// provider, for which jwks_uri and id_token_signing_alg_values_supported
+// are required (OpenID Connect Discovery §3) rather than optional.
+func (d *discovery) isOIDC() bool {
+	return !d.rfc8414 || slices.Contains(d.md.ScopesSupported, "openid") || len(d.md.IDTokenSigningAlgValuesSupported) > 0
+}
+
+const reachRemedy = "check the issuer URL and that the provider is reachable from here (VPN, proxy, firewall)"
+
+// discover reads the discovery document the way provider.Discover does:
+// the OpenID Connect location ISSUER/.well-known/openid-configuration
+// (OpenID Connect Discovery §4.1), then, on 404 only, the RFC 8414 §3.1
+// location, which inserts the well-known segment before the issuer's path.
+// It returns nil and a failed item when there is no usable document.
+func discover(ctx context.Context, o Options) (*discovery, Item) {
+	const check = "discovery"
+	u, err := url.Parse(o.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fail(check, fmt.Sprintf("the issuer %q is not an absolute http(s) URL", o.Issuer),
+			"set the profile's issuer to the provider's issuer URL, e.g. https://login.example.com/tenant")
+	}
+	oidcURL := strings.TrimSuffix(o.Issuer, "/") + "/.well-known/openid-configuration"
+	resp, err := get(ctx, o, oidcURL)
+	if err != nil {
+		return nil, fail(check, err.Error(), reachRemedy)
+	}
+	d := &discovery{resp: resp}
+	if resp.status == http.StatusNotFound {
+		alt := *u
+		alt.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+		alt.RawPath = ""
+		resp, err = get(ctx, o, alt.String())
+		switch {
+		case err != nil:
+			return nil, fail(check, fmt.Sprintf("%s answered 404; RFC 8414 location: %v", oidcURL, err), reachRemedy)
+		case resp.status == http.StatusNotFound:
+			return nil, fail(check, fmt.Sprintf("no document: %s and %s both answered 404", oidcURL, alt.String()),
+				"the issuer is the URL before /.well-known, often with a tenant or realm path; check it in the provider's console")
+		}
+		d.resp, d.rfc8414 = resp, true
+	}
+	if resp.status != http.StatusOK {
+		remedy := "check the issuer URL; the provider should answer 200"
+		switch {
+		case resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden:
+			remedy = "the discovery document must be public; a proxy or firewall may be asking for credentials"
+		case resp.status >= 500:
+			remedy = "the provider is failing; try again later or check its status page"
+		}
+		return nil, fail(check, fmt.Sprintf("%s answered HTTP %d", resp.url, resp.status), remedy)
+	}
+	if !json.Valid(resp.body) {
+		if resp.isHTML() {
+			return nil, fail(check, fmt.Sprintf("not JSON: %s returned an HTML page", resp.url),
+				"an HTML page is usually a login portal, a proxy or a wrong URL; use the issuer URL the provider documents")
+		}
+		return nil, fail(check, fmt.Sprintf("not JSON: %s returned %s", resp.url, describe(resp)),
+			"check the issuer URL; the document must be a JSON object (OpenID Connect Discovery §4.2)")
+	}
+	var md provider.Metadata
+	if err := json.Unmarshal(resp.body, &md); err != nil {
+		return nil, fail(check, fmt.Sprintf("malformed metadata at %s: %v", resp.url, err),
+			"the provider publishes a broken document; report it to its administrators")
+	}
+	d.md = &md
+	where := "OpenID Connect location"
+	if d.rfc8414 {
+		where = "RFC 8414 location; the OpenID Connect one answered 404"
+	}
+	return d, ok(check, fmt.Sprintf("200 in %d ms from %s (%s)", resp.elapsed.Milliseconds(), resp.url, where))
+}
+
+// describe names what a non-JSON body looks like without dumping it.
+func describe(r *response) string {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return "an empty body"
+	}
+	ct := r.ctype
+	if ct == "" {
+		ct = "no Content-Type"
+	}
+	return fmt.Sprintf("%d bytes of %s", len(r.body), ct)
+}
