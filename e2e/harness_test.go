@@ -223,8 +223,14 @@ type Result struct {
 
 func (e *Env) run(args ...string) Result {
 	e.t.Helper()
+	return e.runStdin("", args...)
+}
+
+func (e *Env) runStdin(stdin string, args ...string) Result {
+	e.t.Helper()
 	cmd := exec.Command(sesameBin, args...)
 	cmd.Env = e.environ()
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

@@ -11,7 +11,7 @@
 // resource=R a JWT for R with an organization_id claim. See organizationRefresh.
 //
 //   node e2e/idp/server.js [--port N] [--path /oidc] [--id-token-alg RS256|ES384|PS256|EdDSA]
-//                          [--access-token-ttl S] [--refresh-token-ttl S] [--events FILE]
+//                          [--access-token-ttl S] [--refresh-token-ttl S] [--id-token-ttl S] [--events FILE]
 //
 // When it is ready it prints exactly one JSON line on stdout:
 //   {"issuer":"http://127.0.0.1:PORT[/path]","port":PORT,
@@ -56,6 +56,7 @@ try {
       'id-token-alg': { type: 'string', default: 'RS256' },
       'access-token-ttl': { type: 'string', default: '3600' },
       'refresh-token-ttl': { type: 'string', default: '86400' },
+      'id-token-ttl': { type: 'string', default: '3600' },
       events: { type: 'string' },
     },
     strict: true,
@@ -67,6 +68,7 @@ try {
 const port = intArg('port', 0);
 const accessTokenTTL = intArg('access-token-ttl', 1);
 const refreshTokenTTL = intArg('refresh-token-ttl', 1);
+const idTokenTTL = intArg('id-token-ttl', 1);
 const idTokenAlg = args['id-token-alg'];
 if (!ID_TOKEN_ALGS.includes(idTokenAlg)) fail(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
 // "/oidc", "oidc/" and "/oidc/" all mean the same mount path; "" or "/" means none.
@@ -363,7 +365,7 @@ const configuration = {
     RefreshToken: () => refreshTokenTTL,
     AuthorizationCode: () => 60,
     DeviceCode: () => 10 * 60,
-    IdToken: () => HOUR,
+    IdToken: () => idTokenTTL,
     Interaction: () => HOUR,
     Session: () => 14 * 24 * HOUR,
     Grant: () => Math.max(14 * 24 * HOUR, refreshTokenTTL),

@@ -53,8 +53,13 @@ func newHarness(t *testing.T, o testidp.Options) *harness {
 // run executes sesame in-process; the browser stub plays the user.
 func (h *harness) run(action testidp.Action, args ...string) (code int, stdout, stderr string) {
 	h.t.Helper()
+	return h.runWithStdin(action, "", args...)
+}
+
+func (h *harness) runWithStdin(action testidp.Action, stdin string, args ...string) (code int, stdout, stderr string) {
+	h.t.Helper()
 	var out, errb bytes.Buffer
-	f := NewFactory(strings.NewReader(""), &out, &errb, func(k string) string { return h.env[k] })
+	f := NewFactory(strings.NewReader(stdin), &out, &errb, func(k string) string { return h.env[k] })
 	f.Browser = h.idp.Browser(action)
 	f.Now = h.clock.Now
 	if h.keychain != nil {

@@ -54,6 +54,7 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdUserinfo(f, nil),
 		NewCmdIntrospect(f, nil),
 		NewCmdDoctor(f, nil),
+		NewCmdClaims(f, nil),
 	)
 	usageArgs(root)
 	return root

@@ -22,7 +22,7 @@ var asymmetricAlgs = []string{
 }
 
 // ClockSkew is the tolerance for exp checks, since laptops' clocks drift.
-const ClockSkew = 2 * time.Minute
+const ClockSkew = 60 * time.Second
 
 // Identity is what sesame keeps from a verified ID token.
 type Identity struct {
