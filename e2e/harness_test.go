@@ -181,6 +181,7 @@ type Env struct {
 	Action     string // what the browser stand-in does: approve, deny, wrong-state, bad-code
 	NoKeychain bool   // run without a D-Bus session, as on a headless server
 	User       string // who signs in: alice (default) or bob
+	NoBrowser  bool   // no $BROWSER and no display: a headless machine
 	BrowserLog string
 }
 
@@ -196,8 +197,8 @@ func (e *Env) environ() []string {
 	if e.NoKeychain {
 		bus = "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(e.Home, "no-bus")
 	}
-	return []string{
-		"PATH=" + filepath.Join(repoRoot, "e2e", "browser") + string(os.PathListSeparator) + os.Getenv("PATH"),
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + e.Home,
 		"XDG_CONFIG_HOME=" + filepath.Join(e.Home, ".config"),
 		"XDG_STATE_HOME=" + filepath.Join(e.Home, ".local", "state"),
@@ -210,8 +211,13 @@ func (e *Env) environ() []string {
 		"SESAME_E2E_PASSWORD=" + map[string]string{"alice": "wonderland", "bob": "builder"}[e.User],
 		"SESAME_E2E_BROWSER_LOG=" + e.BrowserLog,
 		"CHROMIUM_PATH=" + chromiumPath(),
-		"DISPLAY=", // pkg/browser must take the xdg-open stand-in
 	}
+	if !e.NoBrowser {
+		// $BROWSER is how the stand-in is found, which also shows that
+		// sesame honours it.
+		env = append(env, "BROWSER="+filepath.Join(repoRoot, "e2e", "browser", "xdg-open"))
+	}
+	return env
 }
 
 // Result is one finished sesame run.

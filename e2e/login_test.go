@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoginTokenStatusLogout(t *testing.T) {
@@ -265,5 +266,18 @@ func TestNoKeychainAndFileFallback(t *testing.T) {
 	}
 	if code, _ := userinfo(t, idp, tok); code != 200 {
 		t.Errorf("userinfo: %d", code)
+	}
+}
+
+// On a machine without a display or $BROWSER (SSH, containers) a loopback
+// login cannot come back: login says so at once and points to --device.
+func TestHeadlessLoginPointsToDevice(t *testing.T) {
+	requireE2E(t)
+	idp := startIdP(t)
+	e := newEnv(t)
+	e.NoBrowser = true
+	r := e.login(idp)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "sesame login --device") || strings.Contains(r.Stderr, "Open this URL") || r.Took > 10*time.Second {
+		t.Errorf("headless login: exit %d after %s\n%s", r.Code, r.Took, r.Stderr)
 	}
 }

@@ -50,6 +50,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	return exitCode(cmd.ExecuteContext(ctx), stderr)
 }
 
+// NewCommand returns the sesame-broker command tree with default options
+// and an empty environment, for generating man pages and shell
+// completions; Main is what runs the broker.
+func NewCommand() *cobra.Command {
+	o := &options{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	return newCommand(o, func(cmd *cobra.Command) error { return run(cmd, o) })
+}
+
 func newCommand(o *options, runF func(*cobra.Command) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sesame-broker",

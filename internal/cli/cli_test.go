@@ -47,6 +47,7 @@ func newHarness(t *testing.T, o testidp.Options) *harness {
 	home := t.TempDir()
 	return &harness{t: t, idp: testidp.New(t, o), clock: c, home: home, env: map[string]string{
 		"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "XDG_STATE_HOME": filepath.Join(home, "state"),
+		"DISPLAY": ":0", // a desktop: the browser stub plays the user
 	}}
 }
 

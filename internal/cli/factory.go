@@ -31,6 +31,8 @@ type Factory struct {
 	Now            func() time.Time
 	// Keychain opens the OS keychain; tests swap in keyring.MockInit.
 	Keychain func() store.Store
+	// Headless reports a machine where no browser can open (SSH, containers).
+	Headless func() bool
 
 	// Set from the global flags.
 	ConfigPath  string
@@ -43,7 +45,8 @@ func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Environ: os.Environ,
 		// Every provider call is bounded; nothing may hang a script.
 		HTTP:     &http.Client{Timeout: 30 * time.Second},
-		Browser:  browser.System{Output: stderr},
+		Browser:  browser.System{Output: stderr, Getenv: getenv},
+		Headless: func() bool { return browser.Headless(getenv) },
 		Now:      time.Now,
 		Keychain: func() store.Store { return store.NewKeychain(store.KeychainOptions{}) },
 	}
@@ -125,7 +128,13 @@ func (f *Factory) Color() bool { return f.StdoutIsTTY() && f.Getenv("NO_COLOR") 
 
 // StdoutIsTTY reports whether stdout is a terminal: formats and colour
 // depend on it, and nothing else decides it.
-func (f *Factory) StdoutIsTTY() bool {
-	file, ok := f.Stdout.(*os.File)
+func (f *Factory) StdoutIsTTY() bool { return f.isTTY(f.Stdout) }
+
+// StderrIsTTY reports whether messages go to a person: progress lines and
+// prompts depend on it.
+func (f *Factory) StderrIsTTY() bool { return f.isTTY(f.Stderr) }
+
+func (f *Factory) isTTY(w io.Writer) bool {
+	file, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(file.Fd())) && f.Getenv("TERM") != "dumb"
 }

@@ -274,3 +274,19 @@ func TestIntrospect(t *testing.T) {
 		t.Errorf("unknown token: %d %q", code, out)
 	}
 }
+
+func TestHeadlessLoginSuggestsDevice(t *testing.T) {
+	h := newHarness(t, testidp.Options{})
+	delete(h.env, "DISPLAY")
+	b := h.idp.Browser(testidp.Approve)
+	var out, errb strings.Builder
+	f := NewFactory(strings.NewReader(""), &out, &errb, func(k string) string { return h.env[k] })
+	f.Browser = b
+	code := Run(t.Context(), f, []string{"login", "--issuer", h.idp.Issuer, "--client-id", h.idp.ClientID()})
+	if code != ExitError || !strings.Contains(errb.String(), "sesame login --device") || b.URL() != "" || out.String() != "" {
+		t.Fatalf("headless login: %d %q %q", code, out.String(), errb.String())
+	}
+	h.env["BROWSER"] = "w3m" // a browser configured: no refusal
+	h.login()                // $BROWSER set: a browser can open
+
+}

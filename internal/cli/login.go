@@ -26,7 +26,7 @@ type LoginOptions struct {
 	Scope                                     string
 	Resources, Params                         []string
 	Port                                      int
-	NoBrowser, InsecureStorage                bool
+	NoBrowser, InsecureStorage, Device        bool
 	Timeout                                   time.Duration
 	AuthURL, TokenURL, UserinfoURL, RevokeURL string
 	Broker                                    string
@@ -63,6 +63,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 	fl.StringArrayVar(&o.Params, "param", nil, "extra authorization parameter k=v (repeatable), e.g. login_hint=alice")
 	fl.IntVar(&o.Port, "port", 0, "loopback port for the redirect (default: a random free port)")
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
+	fl.BoolVar(&o.Device, "device", false, "sign in on another device with a code (RFC 8628), for SSH sessions and containers")
 	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
 	fl.StringVar(&o.Broker, "broker", "", "sesame-broker URL that exchanges codes and refreshes tokens for a confidential client")
@@ -97,6 +98,10 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 		scopes = defaultOIDCScopes
 	}
 
+	if !o.Device && !o.NoBrowser && f.Headless() {
+		return errors.New("no display or browser here (an SSH session or a container?), and the sign-in must come back to 127.0.0.1 on this machine.\n" +
+			"Use `sesame login --device` to sign in on another device with a code, or --no-browser with SSH port forwarding (ssh -L 8765:127.0.0.1:8765 and --port 8765).")
+	}
 	sess := f.Session(p)
 	// Find a missing or locked keychain now, not after the user signed in.
 	if _, err := sess.Load(); err != nil {
@@ -109,14 +114,19 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	if err != nil {
 		return fmt.Errorf("find the provider's endpoints: %w", err)
 	}
-	toks, err := login.Run(ctx, login.Options{
+	lo := login.Options{
 		Endpoints: ep, ClientID: p.ClientID,
 		Scopes: scopes, Resources: p.Resources, Params: p.Params,
 		Port: p.Port, Timeout: o.Timeout, NoBrowser: o.NoBrowser,
 		Browser: f.Browser, Stderr: f.Stderr, HTTP: f.HTTP, Now: f.Now,
-		TokenURL: sess.TokenURL,
-		Save:     func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) },
-	})
+		TokenURL: sess.TokenURL, Interactive: f.StderrIsTTY(),
+		Save: func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) },
+	}
+	run := login.Run
+	if o.Device {
+		run = login.Device
+	}
+	toks, err := run(ctx, lo)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/version"
 )
 
 // Main runs sesame with args and returns the process exit code.
@@ -37,7 +39,9 @@ keychain, and prints fresh access tokens for scripts.`,
   sesame status`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version.Get().String(),
 	}
+	root.SetVersionTemplate("sesame {{.Version}}\n")
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.PersistentFlags().StringVar(&f.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/sesame/config.yaml)")
@@ -55,6 +59,7 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdIntrospect(f, nil),
 		NewCmdDoctor(f, nil),
 		NewCmdClaims(f, nil),
+		NewCmdVersion(f, nil),
 	)
 	usageArgs(root)
 	return root

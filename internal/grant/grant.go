@@ -100,11 +100,7 @@ func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string
 // request: resource (RFC 8707) or Logto's organization_id, which x/oauth2's
 // refresh has no option for.
 func (c Client) Refresh(ctx context.Context, refreshToken string, extra url.Values) (*Tokens, error) {
-	ctx = c.ctx(ctx)
-	if len(extra) > 0 {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, withParams(c.HTTP, extra))
-	}
-	src := c.config("").TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken})
+	src := c.config("").TokenSource(c.withExtra(ctx, extra), &oauth2.Token{RefreshToken: refreshToken})
 	tok, err := src.Token()
 	if err != nil {
 		return nil, describe("refresh the tokens", c.TokenURL, err)

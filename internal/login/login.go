@@ -42,6 +42,9 @@ type Options struct {
 	// Save stores the verified tokens. It runs before the browser is told
 	// the outcome, so the page never claims a success that was not kept.
 	Save func(*session.Tokens) error
+	// Interactive (stderr is a terminal) adds a waiting line; scripts and
+	// logs get only the URL and the outcome.
+	Interactive bool
 	// Trace, when set, is told how long each step took: "browser" (until
 	// the browser was launched), "callback" (until the provider redirected
 	// back), "exchange" and "verification". It may be called concurrently.
@@ -102,7 +105,9 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 			o.trace("browser", started)
 		}()
 	}
-	fmt.Fprintf(o.Stderr, "Waiting for the sign-in to finish (up to %s)...\n", o.Timeout)
+	if o.Interactive {
+		fmt.Fprintf(o.Stderr, "Waiting for the sign-in to finish (up to %s)...\n", o.Timeout)
+	}
 
 	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -134,6 +139,12 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 		return nil, explainExchangeError(err, o.TokenURL != "")
 	}
 	o.trace("exchange", start)
+	return keep(ctx, o, got, req.nonce)
+}
+
+// keep verifies the ID token of a token response (with the login's nonce,
+// when it sent one), then stores the result: nothing unverified is kept.
+func keep(ctx context.Context, o Options, got *grant.Tokens, nonce string) (*session.Tokens, error) {
 	t := &session.Tokens{
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
 		AccessToken: got.AccessToken, TokenType: got.TokenType, RefreshToken: got.RefreshToken,
@@ -142,12 +153,12 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	if t.Scope == "" { // RFC 6749 §5.1: omitted means as requested
 		t.Scope = strings.Join(o.Scopes, " ")
 	}
-	if req.nonce != "" && o.Endpoints.IsOIDC() {
+	if slices.Contains(o.Scopes, "openid") && o.Endpoints.IsOIDC() {
 		if got.IDToken == "" {
 			return nil, errors.New("the provider returned no ID token although the openid scope was requested")
 		}
 		start := time.Now()
-		id, err := provider.VerifyIDToken(ctx, o.HTTP, o.Endpoints, o.ClientID, got.IDToken, req.nonce, o.Now)
+		id, err := provider.VerifyIDToken(ctx, o.HTTP, o.Endpoints, o.ClientID, got.IDToken, nonce, o.Now)
 		if err != nil {
 			return nil, err
 		}
