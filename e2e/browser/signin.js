@@ -1,15 +1,28 @@
 #!/usr/bin/env node
-// Headless "user" for sesame's end-to-end tests: opens the authorization URL in
-// Debian's chromium (driven by playwright-core) and goes through the test IdP's
-// login and consent pages, until the IdP sends the browser to the CLI's loopback
-// listener at http://127.0.0.1:PORT/callback.
+// Headless "user" for sesame's end-to-end tests: opens a URL in Debian's chromium
+// (driven by playwright-core) and goes through the test IdP's pages.
+//
+// An authorization URL is followed through the login and consent pages until the
+// IdP sends the browser to the CLI's loopback listener at
+// http://127.0.0.1:PORT/callback.
+//
+// The IdP's device verification page (RFC 8628: <issuer>/device, with
+// ?user_code=XXXX-XXXX when it is the verification_uri_complete) is followed
+// through the user code and confirmation pages, login and consent, to the page
+// that says the device is signed in (or, after a denial, that it is not).
 //
 //   node e2e/browser/signin.js URL
 //
 // Environment:
 //   SESAME_E2E_BROWSER_ACTION  approve (default) | deny | cancel | wrong-state | bad-code | none
+//                              | device | device-deny
+//                              A device verification URL is driven as device (approve, the
+//                              default) or device-deny (deny); device and device-deny drive any
+//                              URL as a device verification page.
 //   SESAME_E2E_USER            login name (default alice)
 //   SESAME_E2E_PASSWORD        password (default wonderland)
+//   SESAME_E2E_USER_CODE       the user code to type when the device page asks for one and
+//                              the URL carries none (plain verification_uri)
 //   CHROMIUM_PATH              browser binary (default /usr/bin/chromium)
 //
 // Output, JSON lines on stdout:
@@ -21,7 +34,8 @@ import { randomBytes } from 'node:crypto';
 
 import { chromium } from 'playwright-core';
 
-const ACTIONS = ['approve', 'deny', 'cancel', 'wrong-state', 'bad-code', 'none'];
+const ACTIONS = ['approve', 'deny', 'cancel', 'wrong-state', 'bad-code', 'none', 'device', 'device-deny'];
+const DEVICE_ACTIONS = { approve: 'device', deny: 'device-deny', device: 'device', 'device-deny': 'device-deny' };
 const TIMEOUT_MS = 60_000;
 const GARBAGE_CODE = 'garbage-code-from-sesame-e2e';
 
@@ -41,6 +55,17 @@ function isCallback(url) {
   return Boolean(u && u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname) && u.pathname === '/callback');
 }
 
+// oidc-provider serves the device verification page (its code_verification route)
+// at <issuer>/device; an authorization URL never ends that way.
+function isDeviceVerification(url) {
+  const u = URL.parse(url);
+  return Boolean(u && /\/device\/?$/.test(u.pathname));
+}
+
+// The IdP compares user codes case-insensitively and ignores anything but letters
+// and digits, so "bcdf-ghjk" and "BCDFGHJK" are the same code.
+const normalizeUserCode = (code) => code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+
 async function main() {
   const [rawUrl] = process.argv.slice(2);
   const action = process.env.SESAME_E2E_BROWSER_ACTION || 'approve';
@@ -55,6 +80,19 @@ async function main() {
 
   const timer = setTimeout(() => failAndExit(`timed out after ${TIMEOUT_MS / 1000}s`), TIMEOUT_MS);
 
+  // The tests set one action for a whole sesame run, which opens either kind of
+  // URL, so approve and deny carry over to the device verification page.
+  const device = action.startsWith('device') || isDeviceVerification(rawUrl);
+  if (device) {
+    const deviceAction = DEVICE_ACTIONS[action];
+    if (!deviceAction) return failAndExit(`SESAME_E2E_BROWSER_ACTION ${action} does not apply to the device verification page ${rawUrl}`);
+    const page = await launch();
+    await deviceSignIn(page, rawUrl, deviceAction, user, password);
+    clearTimeout(timer);
+    await browser.close();
+    return undefined;
+  }
+
   let url = rawUrl;
   if (action === 'wrong-state') {
     // The IdP echoes whatever state it was given, so the CLI receives a state it never sent.
@@ -63,17 +101,7 @@ async function main() {
     url = u.href;
   }
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    // playwright gives every launch a fresh temporary profile and removes it on close.
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-  const page = await browser.newPage();
-  page.setDefaultTimeout(TIMEOUT_MS);
+  const page = await launch();
 
   if (action === 'bad-code') await garbleCallbackCode(page);
 
@@ -129,6 +157,168 @@ async function main() {
   await browser.close();
   return undefined;
 }
+
+async function launch() {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    // playwright gives every launch a fresh temporary profile and removes it on close.
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const page = await browser.newPage();
+  page.setDefaultTimeout(TIMEOUT_MS);
+  return page;
+}
+
+// The device side of RFC 8628 at oidc-provider, whose pages the test IdP replaces:
+//   user code input  #continue (with #error after a bad code, an abort or a denial)
+//   confirmation     #confirm / #abort, showing the code as #user-code
+//   login            #signin, consent  #allow / #deny (the IdP's interaction pages)
+//   success          #device-done
+// verification_uri_complete answers with a self-submitting form that posts the
+// code for the user, so the input page is skipped; and some pages come back at the
+// same URL (/device answers its own form), so progress is tracked by documents
+// loaded, not by URL changes.
+async function deviceSignIn(page, url, action, user, password) {
+  const urlCode = new URL(url).searchParams.get('user_code');
+  const userCode = urlCode || process.env.SESAME_E2E_USER_CODE || '';
+  const documents = trackDocuments(page);
+  let status;
+  page.on('response', (r) => {
+    const req = r.request();
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400)) {
+      status = r.status();
+    }
+  });
+
+  await page.goto(url, { waitUntil: 'commit' });
+
+  let sawLogin = false;
+  let submittedCode = false;
+  let denied = false;
+  for (;;) {
+    const kind = await settle(page, documents);
+    if (kind === 'done') {
+      if (action === 'device-deny') return failAndExit(`the device was signed in without a consent page to deny: ${page.url()}`);
+      break;
+    }
+    if (kind === 'input') {
+      if (await page.locator('#error').count()) {
+        // The IdP's input page, shown again with an error, is also where a denied
+        // or aborted sign-in ends.
+        if (denied) break;
+        return failAndExit(`user code ${JSON.stringify(userCode)} rejected at ${page.url()}: ${(await bodyText(page)).trim()}`);
+      }
+      if (submittedCode) return failAndExit(`the IdP asked for the user code again at ${page.url()}`);
+      if (!userCode) return failAndExit(`${page.url()} asks for the user code: the URL has no user_code, so set SESAME_E2E_USER_CODE`);
+      submittedCode = true;
+      await page.fill('input[name="user_code"]', userCode);
+      await clickAndSettle(page, documents, '#continue');
+    } else if (kind === 'confirm') {
+      // What a careful user does: continue only if the page shows the device's code.
+      const shown = await page.locator('#user-code').innerText();
+      if (userCode && normalizeUserCode(shown) !== normalizeUserCode(userCode)) {
+        return failAndExit(`the confirmation page shows the code ${shown}, expected ${userCode}`);
+      }
+      submittedCode = true;
+      await clickAndSettle(page, documents, '#confirm');
+    } else if (kind === 'login') {
+      if (sawLogin && (await page.locator('#error').count())) {
+        return failAndExit(`login rejected for ${user}: ${await page.locator('#error').innerText()}`);
+      }
+      sawLogin = true;
+      await page.fill('input[name="login"]', user);
+      await page.fill('input[name="password"]', password);
+      await clickAndSettle(page, documents, '#signin');
+    } else if (kind === 'consent') {
+      denied = action === 'device-deny';
+      await clickAndSettle(page, documents, denied ? '#deny' : '#allow');
+    } else {
+      // e.g. the IdP's error page for an unknown route or an invalid request.
+      return failAndExit(`unexpected page ${page.url()}: ${(await bodyText(page)).trim()}`);
+    }
+  }
+
+  emit({
+    event: 'done',
+    action,
+    final_url: page.url(),
+    status,
+    text: await bodyText(page),
+  });
+  return undefined;
+}
+
+const DEVICE_PAGES = [
+  ['done', '#device-done'],
+  ['login', '#signin'],
+  ['consent', '#allow'],
+  ['confirm', '#confirm'],
+  ['input', '#continue'],
+];
+
+// Count the documents the main frame commits, so a wait can tell the page that
+// answers a form from the page the form was on.
+function trackDocuments(page) {
+  const documents = { count: 0, waiters: new Set() };
+  page.on('framenavigated', (frame) => {
+    if (frame !== page.mainFrame()) return;
+    documents.count += 1;
+    for (const wake of documents.waiters) wake();
+  });
+  return documents;
+}
+
+// Resolves true once a document after the first n has committed, false after ms.
+function documentAfter(documents, n, ms) {
+  if (documents.count > n) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const wake = () => {
+      if (documents.count <= n) return;
+      documents.waiters.delete(wake);
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      documents.waiters.delete(wake);
+      resolve(false);
+    }, ms);
+    documents.waiters.add(wake);
+  });
+}
+
+// Wait for the current document to load and say which device page it is. A page
+// that is none of them and moves on by itself (oidc-provider's self-submitting
+// form) is waited out; one that stays put is "unknown".
+async function settle(page, documents) {
+  for (;;) {
+    const n = documents.count;
+    try {
+      await page.waitForLoadState('load');
+      for (const [kind, selector] of DEVICE_PAGES) {
+        if (await page.locator(selector).count()) return kind;
+      }
+    } catch (err) {
+      // The document went away while being looked at: look at the next one.
+      if (documents.count === n) throw err;
+      continue;
+    }
+    if (!(await documentAfter(documents, n, 3000))) return 'unknown';
+  }
+}
+
+// Submit a device-flow form and wait for the page that answers it, which may
+// have the same URL.
+async function clickAndSettle(page, documents, selector) {
+  const n = documents.count;
+  await page.click(selector);
+  if (!(await documentAfter(documents, n, TIMEOUT_MS))) throw new Error(`no page answered ${selector}`);
+}
+
+const bodyText = (page) => page.evaluate(() => document.body?.innerText ?? '');
 
 // Swap the code in the IdP's redirect to the listener for a garbage value: the hop is
 // answered with a 303 to the same URL with the bad code, so the CLI receives (and
