@@ -13,18 +13,15 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 
 	"github.com/sesame-cli/sesame/internal/broker"
 	"github.com/sesame-cli/sesame/internal/cli"
@@ -50,6 +47,7 @@ func run(root string) error {
 		if err := genCompletions(t, completions); err != nil {
 			return fmt.Errorf("completions for %s: %w", t.Name(), err)
 		}
+		literalHelp(t, map[*pflag.Flag]bool{})
 		if err := genManPages(t, pages); err != nil {
 			return fmt.Errorf("man pages for %s: %w", t.Name(), err)
 		}
@@ -81,74 +79,6 @@ func genCompletions(cmd *cobra.Command, out map[string][]byte) error {
 		out[name+ext] = b.Bytes()
 	}
 	return nil
-}
-
-// header matches the start of go-md2man's page: .nh (no hyphenation),
-// which has no effect before .TH, and .TH with the date cobra always
-// fills. The date is left empty, as a fixed one would be as wrong as the
-// current one after the next release, and .nh goes after .TH so that
-// flags and URLs are not split at hyphens.
-var header = regexp.MustCompile(`\A(?:\.nh\n)?(\.TH "[^"]*" "[^"]*" )"[^"]*"(.*\n)`)
-
-// genManPages adds a page for cmd and every available subcommand, named
-// the way cobra's GenManTree names them (sesame-login.1).
-func genManPages(cmd *cobra.Command, out map[string][]byte) error {
-	cmd.DisableAutoGenTag = true
-	date := time.Unix(0, 0).UTC()
-	h := &doc.GenManHeader{Section: "1", Source: "sesame", Manual: "sesame manual", Date: &date}
-	var b bytes.Buffer
-	if err := doc.GenMan(cmd, h, &b); err != nil {
-		return err
-	}
-	if !header.Match(b.Bytes()) {
-		return errors.New("no .TH line at the start of the page for " + cmd.CommandPath())
-	}
-	page := polish(header.ReplaceAll(b.Bytes(), []byte("${1}\"\"${2}.nh\n")))
-	out[strings.ReplaceAll(cmd.CommandPath(), " ", "-")+".1"] = page
-	for _, c := range cmd.Commands() {
-		if !c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand() {
-			continue
-		}
-		if err := genManPages(c, out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// flagItem is cobra's rendering of one flag: its name line, then the usage
-// indented by a tab, which man shows run together on one line.
-var flagItem = regexp.MustCompile(`(?m)^(?:\.PP\n)?(\\fB-.*)\n\t`)
-
-// polish fixes two things in cobra's pages. Each flag becomes a tagged
-// paragraph (.TP), so that its usage is indented below the name. And every
-// "-" outside requests becomes "\-": troff reads "-" as a hyphen, which
-// some systems print as U+2010, so that a flag copied from the page would
-// not work.
-func polish(page []byte) []byte {
-	page = flagItem.ReplaceAll(page, []byte(".TP\n$1\n"))
-	var out bytes.Buffer
-	for _, line := range bytes.SplitAfter(page, []byte("\n")) {
-		if bytes.HasPrefix(line, []byte(".")) || bytes.HasPrefix(line, []byte("'")) {
-			out.Write(line)
-			continue
-		}
-		for i := 0; i < len(line); i++ {
-			switch line[i] {
-			case '\\': // an escape: keep it and the character it escapes
-				out.WriteByte('\\')
-				if i+1 < len(line) {
-					i++
-					out.WriteByte(line[i])
-				}
-			case '-':
-				out.WriteString(`\-`)
-			default:
-				out.WriteByte(line[i])
-			}
-		}
-	}
-	return out.Bytes()
 }
 
 // checkNoLocalPaths fails if a help text picked up where it was generated:
