@@ -54,6 +54,7 @@ which keeps it out of the process list. Exits 1 when a check fails.`,
 	fl.BoolVar(&o.Choice.AccessToken, "access-token", false, "the stored access token")
 	fl.StringVar(&o.Choice.Resource, "resource", "", "the stored token for this resource")
 	fl.StringVar(&o.Choice.Org, "org", "", "the stored token for this organization")
+	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
 	fl.StringVar(&o.Audience, "audience", "", "the aud to expect (default: the client id for ID tokens, the resource for resource tokens)")
 	fl.DurationVar(&o.Skew, "skew", inspect.DefaultSkew, "clock skew allowed for exp, nbf and iat")
 	fl.BoolVar(&o.JSON, "json", false, "print token, header, claims, checks, valid and problems as JSON")

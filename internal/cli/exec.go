@@ -42,6 +42,7 @@ a command line. sesame exits with COMMAND's exit code.`,
 	fl.StringVar(&o.Token.EnvName, "env-name", "SESAME_ACCESS_TOKEN", "environment variable that receives the token")
 	fl.StringVar(&o.Token.Resource, "resource", "", "RFC 8707 resource: a token for this API")
 	fl.StringVar(&o.Token.Org, "org", "", "Logto organization id: an organization token")
+	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
 	fl.DurationVar(&o.Token.MinTTL, "min-ttl", 5*time.Minute, "refresh first when the token expires within this time")
 	return cmd
 }

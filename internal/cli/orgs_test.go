@@ -57,3 +57,16 @@ func TestNewLoginDropsDerivedTokens(t *testing.T) {
 		t.Error("an organization token of the previous login was served from cache")
 	}
 }
+
+func TestCompletion(t *testing.T) {
+	h := newHarness(t, testidp.Options{})
+	h.login("--scope", orgScopes, "--profile", "work")
+	_, out, _ := h.run(testidp.Approve, "__complete", "--profile", "")
+	if !strings.Contains(out, "work\n") {
+		t.Errorf("profiles:\n%s", out)
+	}
+	_, out, _ = h.run(testidp.Approve, "__complete", "--profile", "work", "org-token", "")
+	if !strings.Contains(out, "acme\n") || !strings.Contains(out, "globex\n") {
+		t.Errorf("organizations:\n%s", out)
+	}
+}

@@ -31,5 +31,11 @@ organization and resource; getting one rotates the login's refresh token.`,
 	}
 	addTokenFlags(cmd, o)
 	cmd.Flags().StringVar(&o.Resource, "resource", "", "RFC 8707 resource: an organization token for this API")
+	cmd.ValidArgsFunction = func(c *cobra.Command, args []string, s string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return completeOrgs(f)(c, args, s)
+	}
 	return cmd
 }

@@ -60,7 +60,10 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdDoctor(f, nil),
 		NewCmdClaims(f, nil),
 		NewCmdVersion(f, nil),
+		NewCmdProfile(f),
+		NewCmdInit(f, nil),
 	)
+	root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 	usageArgs(root)
 	return root
 }
