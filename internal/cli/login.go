@@ -201,7 +201,7 @@ func endpointsOf(p config.Profile) provider.Endpoints {
 	return provider.Endpoints{
 		Issuer: p.Issuer, Auth: p.AuthURL, Token: p.TokenURL, Userinfo: p.UserinfoURL,
 		Revocation: p.RevocationURL, Introspection: p.IntrospectionURL,
-		EndSession: p.EndSessionURL, JWKS: p.JWKSURL,
+		EndSession: p.EndSessionURL, JWKS: p.JWKSURL, Device: p.DeviceURL,
 	}
 }
 

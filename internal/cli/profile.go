@@ -125,7 +125,7 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 		for k, v := range map[string]any{"issuer": p.Issuer, "client_id": p.ClientID, "scopes": p.Scopes, "resources": p.Resources,
 			"params": p.Params, "storage": p.Storage, "port": p.Port, "broker": p.Broker, "auth_url": p.AuthURL, "token_url": p.TokenURL,
 			"userinfo_url": p.UserinfoURL, "revocation_url": p.RevocationURL, "introspection_url": p.IntrospectionURL,
-			"end_session_url": p.EndSessionURL, "jwks_url": p.JWKSURL} {
+			"end_session_url": p.EndSessionURL, "jwks_url": p.JWKSURL, "device_url": p.DeviceURL} {
 			if !reflect.ValueOf(v).IsZero() {
 				out[k] = v
 			}
@@ -139,7 +139,7 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 		{"storage", p.Storage}, {"port", portText(p.Port)}, {"broker", p.Broker},
 		{"auth_url", p.AuthURL}, {"token_url", p.TokenURL}, {"userinfo_url", p.UserinfoURL},
 		{"revocation_url", p.RevocationURL}, {"introspection_url", p.IntrospectionURL},
-		{"end_session_url", p.EndSessionURL}, {"jwks_url", p.JWKSURL},
+		{"end_session_url", p.EndSessionURL}, {"jwks_url", p.JWKSURL}, {"device_url", p.DeviceURL},
 	} {
 		if kv[1] != "" {
 			fmt.Fprintf(f.Stdout, "  %-18s %s\n", kv[0]+":", kv[1])

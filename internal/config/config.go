@@ -55,6 +55,7 @@ type Profile struct {
 	IntrospectionURL string `yaml:"introspection_url"`
 	EndSessionURL    string `yaml:"end_session_url"`
 	JWKSURL          string `yaml:"jwks_url"`
+	DeviceURL        string `yaml:"device_url"`
 }
 
 // Config is the loaded file plus the environment it is read against.

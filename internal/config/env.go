@@ -26,6 +26,7 @@ import (
 //	SESAME_INTROSPECTION_URL  introspection_url
 //	SESAME_END_SESSION_URL    end_session_url
 //	SESAME_JWKS_URL           jwks_url
+//	SESAME_DEVICE_URL         device_url
 //
 // A variable replaces the whole field, lists and params included, whichever
 // profile is selected. An empty variable counts as unset, so the
@@ -49,6 +50,7 @@ func applyEnv(p *Profile, getenv func(string) string) error {
 		{"SESAME_INTROSPECTION_URL", &p.IntrospectionURL},
 		{"SESAME_END_SESSION_URL", &p.EndSessionURL},
 		{"SESAME_JWKS_URL", &p.JWKSURL},
+		{"SESAME_DEVICE_URL", &p.DeviceURL},
 	}
 	for _, s := range strs {
 		if v := getenv(s.name); v != "" {

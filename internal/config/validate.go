@@ -71,6 +71,7 @@ func (p Profile) Validate() error {
 		{"introspection_url", p.IntrospectionURL},
 		{"end_session_url", p.EndSessionURL},
 		{"jwks_url", p.JWKSURL},
+		{"device_url", p.DeviceURL},
 	}
 	for _, u := range urls {
 		if err := checkURL(u.val, false); err != nil {
