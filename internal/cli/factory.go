@@ -37,6 +37,9 @@ type Factory struct {
 	// Set from the global flags.
 	ConfigPath  string
 	ProfileFlag string
+	Verbose     bool
+
+	wrapStore func(store.Store) store.Store // --verbose logging of the file store
 }
 
 // NewFactory returns the production wiring.
@@ -85,6 +88,9 @@ func (f *Factory) Store(p config.Profile) store.Store {
 	if p.Storage == "file" {
 		fs := store.NewFile(f.fileDir())
 		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.Key(p.Name)))
+		if f.wrapStore != nil {
+			return f.wrapStore(fs)
+		}
 		return fs
 	}
 	return f.Keychain()

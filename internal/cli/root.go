@@ -46,6 +46,12 @@ keychain, and prints fresh access tokens for scripts.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
 	root.PersistentFlags().StringVar(&f.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/sesame/config.yaml)")
 	root.PersistentFlags().StringVarP(&f.ProfileFlag, "profile", "p", "", "profile to use (default $SESAME_PROFILE, the config's current, or \"default\")")
+	root.PersistentFlags().BoolVar(&f.Verbose, "verbose", false, "log requests, keychain access and timings on stderr (secrets redacted)")
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if f.Verbose || f.Getenv("SESAME_VERBOSE") == "1" {
+			f.enableVerbose()
+		}
+	}
 	root.AddCommand(
 		NewCmdLogin(f, nil),
 		NewCmdToken(f, nil),
