@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/version"
 )
 
 // Exit codes of sesame-broker.
@@ -79,6 +81,7 @@ SESAME_BROKER_<KEY> variables (SESAME_BROKER_LISTEN, SESAME_BROKER_RATE_LIMIT,
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version.Get().String(),
 		RunE:          func(cmd *cobra.Command, _ []string) error { return runF(cmd) },
 	}
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + "\n" + exitCodesHelp + "\n")

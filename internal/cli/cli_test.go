@@ -34,10 +34,12 @@ func (c *clock) Add(d time.Duration) {
 type harness struct {
 	t        *testing.T
 	keychain func() store.Store // nil: go-keyring's mock
-	idp      *testidp.IdP
-	env      map[string]string
-	clock    *clock
-	home     string
+	// storeOverride replaces the store after login (hostile cases).
+	storeOverride func() store.Store
+	idp           *testidp.IdP
+	env           map[string]string
+	clock         *clock
+	home          string
 }
 
 func newHarness(t *testing.T, o testidp.Options) *harness {

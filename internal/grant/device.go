@@ -48,6 +48,9 @@ func (c Client) DeviceToken(ctx context.Context, dc *DeviceCode, extra url.Value
 	if err != nil {
 		return nil, describe("finish the device login", c.TokenURL, err)
 	}
+	if err := checkExpiresIn(tok); err != nil {
+		return nil, &Error{Op: "finish the device login", Err: err}
+	}
 	return c.fromOAuth2(tok), nil
 }
 

@@ -93,6 +93,9 @@ func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string
 	if err != nil {
 		return nil, describe("exchange the authorization code", c.TokenURL, err)
 	}
+	if err := checkExpiresIn(tok); err != nil {
+		return nil, &Error{Op: "exchange the authorization code", Err: err}
+	}
 	return c.fromOAuth2(tok), nil
 }
 
@@ -105,7 +108,23 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, extra url.Valu
 	if err != nil {
 		return nil, describe("refresh the tokens", c.TokenURL, err)
 	}
+	if err := checkExpiresIn(tok); err != nil {
+		return nil, &Error{Op: "refresh the tokens", Err: err}
+	}
 	return c.fromOAuth2(tok), nil
+}
+
+// maxLifetime is far beyond any access token lifetime a provider gives; a
+// larger expires_in is a broken or hostile response.
+const maxLifetime = 10 * 365 * 24 * time.Hour
+
+// checkExpiresIn refuses an expires_in that is negative or absurd (RFC 6749
+// §5.1 makes it a lifetime in seconds); an absent one means "not said".
+func checkExpiresIn(tok *oauth2.Token) error {
+	if tok.ExpiresIn < 0 || time.Duration(tok.ExpiresIn) > maxLifetime/time.Second {
+		return fmt.Errorf("unusable response from the token endpoint: expires_in is %d seconds", tok.ExpiresIn)
+	}
+	return nil
 }
 
 func (c Client) fromOAuth2(tok *oauth2.Token) *Tokens {

@@ -170,7 +170,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := &Response{reply: make(chan Page, 1)}
 	switch iss := q.Get("iss"); {
-	case (iss != "" || s.opts.RequireIss) && s.opts.Issuer != "" && iss != s.opts.Issuer:
+	case iss == "" && s.opts.RequireIss && s.opts.Issuer != "":
+		resp.Err = &AuthError{Code: "issuer_mismatch", Description: "the response has no iss parameter, which the provider promises (RFC 9207 mix-up defence)"}
+	case iss != "" && s.opts.Issuer != "" && iss != s.opts.Issuer:
 		resp.Err = &AuthError{Code: "issuer_mismatch", Description: fmt.Sprintf("the response names issuer %q, expected %q (RFC 9207 mix-up defence)", iss, s.opts.Issuer)}
 	case q.Get("error") != "":
 		resp.Err = &AuthError{Code: q.Get("error"), Description: q.Get("error_description"), URI: q.Get("error_uri")}

@@ -21,6 +21,9 @@ var asymmetricAlgs = []string{
 	oidc.EdDSA,
 }
 
+// maxIDToken bounds what is parsed; real ID tokens are a few KiB.
+const maxIDToken = 64 << 10
+
 // ClockSkew is the tolerance for exp checks, since laptops' clocks drift.
 const ClockSkew = 60 * time.Second
 
@@ -45,6 +48,9 @@ func VerifyIDToken(ctx context.Context, hc *http.Client, ep Endpoints, clientID,
 	if now == nil {
 		now = time.Now
 	}
+	if len(raw) > maxIDToken {
+		return nil, fmt.Errorf("the ID token failed verification: it is %d bytes, over the %d sesame accepts", len(raw), maxIDToken)
+	}
 	keys := oidc.NewRemoteKeySet(oidc.ClientContext(ctx, hc), ep.JWKS)
 	v := oidc.NewVerifier(ep.Issuer, keys, &oidc.Config{
 		ClientID:             clientID,
@@ -54,6 +60,11 @@ func VerifyIDToken(ctx context.Context, hc *http.Client, ep Endpoints, clientID,
 	tok, err := v.Verify(oidc.ClientContext(ctx, hc), raw)
 	if err != nil {
 		return nil, fmt.Errorf("the ID token failed verification: %w", err)
+	}
+	// go-oidc does not look at iat; a token from the future means a broken
+	// clock or a forgery (OpenID Connect Core §3.1.3.7 step 10).
+	if tok.IssuedAt.After(now().Add(ClockSkew)) {
+		return nil, fmt.Errorf("the ID token failed verification: it was issued in the future (iat %s; check this machine's clock)", tok.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, errors.New("the ID token failed verification: its nonce does not match this login (a replayed or injected response)")
