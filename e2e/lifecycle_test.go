@@ -119,50 +119,73 @@ func TestRevokeEndsTheGrant(t *testing.T) {
 	}
 }
 
-// kill -9 at random points of `sesame token` refreshes: the keychain entry
-// always reads back whole, as the old or the new token set.
-func TestKilledRefreshLeavesStoreWhole(t *testing.T) {
+// kill -9 at random points of `sesame token`, `sesame refresh` and
+// `sesame login`: the keychain entry always reads back whole, as the old or
+// the new token set, never a mix or garbage. 100+ trials, bounded in time.
+func TestKill9LeavesStoreWhole(t *testing.T) {
 	requireE2E(t)
-	trials := 40
+	trials := map[string]int{"token": 60, "refresh": 30, "login": 15}
 	if v, err := strconv.Atoi(os.Getenv("SESAME_E2E_CRASH_TRIALS")); err == nil {
-		trials = v
+		trials = map[string]int{"token": v * 4 / 7, "refresh": v * 2 / 7, "login": v / 7}
 	}
 	idp := startIdP(t, "--access-token-ttl", "10")
 	e := newEnv(t)
-	logins, killed, changed := 0, 0, 0
-	deadline := time.Now().Add(3 * time.Minute)
-	for i := 0; i < trials && time.Now().Before(deadline); i++ {
-		// A kill after the provider rotated the refresh token but before the
-		// store was written leaves a spent refresh token: the grant is then
-		// gone (reuse detection), and only a new login helps.
-		if e.stored() == "" || e.run("refresh").Code == 4 {
-			if r := e.login(idp); r.Code != 0 {
-				t.Fatalf("login: %s", r.Stderr)
+	deadline := time.Now().Add(4 * time.Minute)
+	type tally struct{ killed, old, changed, relogins int }
+	stats := map[string]*tally{}
+	for _, what := range []string{"token", "refresh", "login"} {
+		st := &tally{}
+		stats[what] = st
+		for i := 0; i < trials[what] && time.Now().Before(deadline); i++ {
+			// A kill after the provider rotated the refresh token but before
+			// the store was written leaves a spent refresh token: the grant
+			// is then gone (reuse detection) and only a new login helps.
+			if e.stored() == "" || e.run("refresh").Code == 4 {
+				if r := e.login(idp); r.Code != 0 {
+					t.Fatalf("login: %s", r.Stderr)
+				}
+				st.relogins++
 			}
-			logins++
+			before := string(e.decoded())
+			args := map[string][]string{
+				"token":   {"token", "--min-ttl", "1h"}, // an exact --min-ttl: always refresh
+				"refresh": {"refresh"},
+				"login":   {"login", "--issuer", idp.Issuer, "--client-id", "sesame-cli", "--timeout", "30s"},
+			}[what]
+			os.Remove(e.BrowserLog)
+			cmd := exec.Command(sesameBin, args...)
+			cmd.Env = e.environ()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			window := map[string]int{"token": 50, "refresh": 50, "login": 1500}[what]
+			time.Sleep(time.Duration(rand.IntN(window)) * time.Millisecond)
+			if cmd.Process.Signal(syscall.SIGKILL) == nil {
+				st.killed++
+			}
+			cmd.Wait()
+			raw := e.decoded()
+			var tk session.Tokens
+			if err := json.Unmarshal(raw, &tk); err != nil || tk.AccessToken == "" || tk.RefreshToken == "" || tk.Version != 1 {
+				t.Fatalf("%s trial %d: the store does not read back whole: %v\n%.200s", what, i, err, raw)
+			}
+			if string(raw) == before {
+				st.old++
+			} else {
+				st.changed++
+			}
 		}
-		before := string(e.decoded())
-		cmd := exec.Command(sesameBin, "token", "--min-ttl", "1h") // an exact --min-ttl: always refresh
-		cmd.Env = e.environ()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rand.IntN(50)) * time.Millisecond)
-		if cmd.Process.Signal(syscall.SIGKILL) == nil {
-			killed++
-		}
-		cmd.Wait()
-		raw := e.decoded()
-		var tk session.Tokens
-		if err := json.Unmarshal(raw, &tk); err != nil || tk.AccessToken == "" || tk.RefreshToken == "" || tk.Version != 1 {
-			t.Fatalf("trial %d: the store does not read back whole: %v\n%.200s", i, err, raw)
-		}
-		if string(raw) != before {
-			changed++
+		if st.killed == 0 {
+			t.Errorf("no %s trial ran", what)
 		}
 	}
-	t.Logf("%d kill -9 trials: %d left the old token set, %d the new one, %d needed a new login after a refresh the provider saw but the store did not; every entry read back whole",
-		killed, killed-changed, changed, logins-1)
+	total := 0
+	for what, st := range stats {
+		total += st.killed
+		t.Logf("kill -9 of sesame %s: %d trials, %d left the old token set, %d the new one, %d needed a new login afterwards",
+			what, st.killed, st.old, st.changed, st.relogins)
+	}
+	t.Logf("%d kill -9 trials in all; every entry read back whole", total)
 }
 
 func jwtClaims(t *testing.T, jwt string) map[string]any {
