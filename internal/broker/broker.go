@@ -42,6 +42,7 @@ type Broker struct {
 	log             *slog.Logger
 	stderr          io.Writer
 	separateMetrics bool
+	conn            connLimits
 }
 
 // New validates cfg and builds a broker. It does no I/O: call Discover
@@ -81,6 +82,7 @@ func build(cfg Config, opts Options, keyOf func(int, string) string) (*Broker, e
 		log:             opts.Logger,
 		stderr:          opts.Stderr,
 		separateMetrics: cfg.MetricsListen != "",
+		conn:            defaultConnLimits(),
 	}
 	for _, c := range clients {
 		b.clients[c.id] = c

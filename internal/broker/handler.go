@@ -25,6 +25,19 @@ type record struct {
 // listener, /metrics.
 func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if len(r.TransferEncoding) > 0 || !r.ProtoAtLeast(1, 1) {
+		// Go's server frames a request with both Content-Length and
+		// chunked Transfer-Encoding by the chunks, and an HTTP/1.0 one
+		// with Transfer-Encoding by Content-Length or as empty, then keeps
+		// the connection open. A proxy in front that framed it the other
+		// way would have the rest of the bytes served as a request of
+		// their own (request smuggling), so RFC 9112 §6.1 requires closing
+		// the connection after the response. Go has already removed those
+		// headers by now, so every chunked and every HTTP/1.0 request gets
+		// Connection: close; token clients send Content-Length over
+		// HTTP/1.1 and lose nothing.
+		w.Header().Set("Connection", "close")
+	}
 	switch r.URL.Path {
 	case "/healthz":
 		b.probe(w, r, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))

@@ -106,6 +106,24 @@ func (b *Broker) listen(addr string, tlsCfg *tls.Config) (net.Listener, error) {
 	return ln, nil
 }
 
+// maxHeaderBytes bounds a request's line and headers; a token request
+// needs a few hundred bytes.
+const maxHeaderBytes = 32 << 10
+
+// connLimits bound the phases of a connection that a client controls:
+// the request line and headers, the whole request with its body, and the
+// wait for the next request on a kept-alive connection.
+type connLimits struct {
+	readHeader, read, idle time.Duration
+}
+
+// defaultConnLimits are what every broker serves with. They are not
+// configuration: only tests shorten them, to watch slow clients being
+// cut off without waiting for the real limits.
+func defaultConnLimits() connLimits {
+	return connLimits{readHeader: 5 * time.Second, read: 15 * time.Second, idle: 2 * time.Minute}
+}
+
 // httpServer bounds every phase of a connection, so that slow or idle
 // clients (slowloris) cannot hold the broker's resources.
 func (b *Broker) httpServer(h http.Handler, tlsCfg *tls.Config) *http.Server {
@@ -113,12 +131,12 @@ func (b *Broker) httpServer(h http.Handler, tlsCfg *tls.Config) *http.Server {
 		Handler: h,
 		// Each server gets its own copy: serving adds HTTP/2 to it.
 		TLSConfig:         tlsCfg.Clone(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadHeaderTimeout: b.conn.readHeader,
+		ReadTimeout:       b.conn.read,
 		// Long enough for the slowest provider answer the broker waits for.
 		WriteTimeout:   b.cfg.UpstreamTimeout + 15*time.Second,
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 32 << 10,
+		IdleTimeout:    b.conn.idle,
+		MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
 	}
 }
