@@ -29,6 +29,14 @@ func parseDoc(data []byte) (*yamlDoc, error) {
 	if text := strings.TrimSuffix(string(data), d.eol); text != "" {
 		d.lines = strings.Split(text, d.eol)
 	}
+	// yaml.v3 also ends a line at a lone CR or LF, NEL, LS and PS; with one
+	// of those inside a line its line numbers stop being indices into
+	// lines, and a splice would land on the wrong lines.
+	for i, l := range d.lines {
+		if strings.ContainsAny(l, "\r\n\u0085\u2028\u2029") {
+			return nil, fmt.Errorf("line %d: mixed line endings, or a U+0085, U+2028 or U+2029 line break; sesame edits only files whose lines all end the same way, in LF or CRLF", i+1)
+		}
+	}
 	return d, d.reparse()
 }
 
@@ -75,6 +83,20 @@ func (d *yamlDoc) get(path ...string) *yaml.Node {
 // set puts val at path, creating mappings on the way; a nil val deletes the
 // key. Only the innermost block-style entry that exists is rewritten.
 func (d *yamlDoc) set(path []string, val *yaml.Node) error {
+	if err := d.splicePath(path, val); err != nil {
+		return err
+	}
+	// Lines are placed by the columns the parser reports, which some
+	// layouts (an explicit "? key", say) mislead: the new text can parse
+	// but nest under the wrong key. Refuse rather than save that.
+	if got := d.get(path...); (got == nil) != (val == nil) || got != nil && got.Kind != val.Kind {
+		return fmt.Errorf("could not place %s in this file's layout; edit the file by hand", strings.Join(path, "."))
+	}
+	return nil
+}
+
+// splicePath does set's work; set then checks where it landed.
+func (d *yamlDoc) splicePath(path []string, val *yaml.Node) error {
 	if d.root == nil {
 		if val == nil {
 			return nil
@@ -91,6 +113,10 @@ func (d *yamlDoc) set(path []string, val *yaml.Node) error {
 			lastKey, lastVal := m.Content[len(m.Content)-2], m.Content[len(m.Content)-1]
 			at := d.entryEnd(lastKey, lastVal)
 			return d.splice(at, at, entryLines(keyNode(k), nest(path[i+1:], val), m.Content[0].Column-1))
+		}
+		if i < len(path)-1 && d.shared(v) {
+			return fmt.Errorf("line %d: %s is shared through the anchor &%s, so an edit would change the entries that refer to it too; edit the file by hand",
+				key.Line, strings.Join(path[:i+1], "."), v.Anchor)
 		}
 		start, end := key.Line-1, d.entryEnd(key, v)
 		if i == len(path)-1 {
@@ -118,6 +144,19 @@ func (d *yamlDoc) set(path []string, val *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// shared reports whether n carries an anchor that an alias (or a "<<"
+// merge) elsewhere in the file refers to.
+func (d *yamlDoc) shared(n *yaml.Node) bool {
+	if n.Anchor == "" {
+		return false
+	}
+	var refers func(*yaml.Node) bool
+	refers = func(c *yaml.Node) bool {
+		return c.Kind == yaml.AliasNode && c.Alias == n || slices.ContainsFunc(c.Content, refers)
+	}
+	return refers(d.root)
 }
 
 // splice replaces lines [from, to) with repl and re-parses. Re-parsing

@@ -132,9 +132,16 @@ func nest(path []string, val *yaml.Node) *yaml.Node {
 		Content: []*yaml.Node{keyNode(path[0]), nest(path[1:], val)}}
 }
 
+// lookup finds the entry for k in mapping m. A key written as an alias
+// ("*name :") counts as the scalar it stands for, as it does when the file
+// is loaded; otherwise an edit would add a second entry for the same key.
 func lookup(m *yaml.Node, k string) (key, val *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Kind == yaml.ScalarNode && m.Content[i].Value == k {
+		name := m.Content[i]
+		if name.Kind == yaml.AliasNode && name.Alias != nil {
+			name = name.Alias
+		}
+		if name.Kind == yaml.ScalarNode && name.Value == k {
 			return m.Content[i], m.Content[i+1]
 		}
 	}
