@@ -50,9 +50,7 @@ with -, the token on stdin. Exits 1 when the token is not active.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&o.Choice.AccessToken, "access-token", false, "the stored access token (the default)")
 	fl.BoolVar(&o.Choice.RefreshToken, "refresh-token", false, "the stored refresh token")
-	fl.StringVar(&o.Choice.Resource, "resource", "", "the stored token for this resource")
-	fl.StringVar(&o.Choice.Org, "org", "", "the stored token for this organization")
-	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
+	addTargetFlags(cmd, f, &o.Choice)
 	fl.BoolVar(&o.JSON, "json", false, "print the response as JSON")
 	return cmd
 }

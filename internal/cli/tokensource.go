@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/session"
@@ -17,6 +19,14 @@ import (
 type tokenChoice struct {
 	IDToken, AccessToken, RefreshToken bool
 	Resource, Org                      string
+}
+
+// addTargetFlags adds --resource and --org, which pick a stored resource or
+// organization token.
+func addTargetFlags(cmd *cobra.Command, f *Factory, c *tokenChoice) {
+	cmd.Flags().StringVar(&c.Resource, "resource", "", "the stored token for this resource")
+	cmd.Flags().StringVar(&c.Org, "org", "", "the stored token for this organization")
+	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
 }
 
 // pickedToken is a token to inspect, and what is known about where it came from.

@@ -1,0 +1,61 @@
+package grant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// tokenRequest is one form POST about a token (RFC 7009 revocation, RFC 7662
+// introspection): the token, its hint and the client_id of a public client.
+type tokenRequest struct {
+	op, what, endpoint, token, hint string
+}
+
+// post sends r and returns the status and body (at most 1 MiB). A non-200
+// answer becomes an *Error carrying the OAuth error when the body has one.
+func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
+	form := url.Values{"token": {r.token}, "client_id": {c.ClientID}}
+	if r.hint != "" {
+		form.Set("token_type_hint", r.hint)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, &Error{Op: r.op, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, &Error{Op: r.op, Err: fmt.Errorf("could not reach the %s endpoint %s: %w", r.what, r.endpoint, err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusOK {
+		return body, nil
+	}
+	e := &Error{Op: r.op, Status: resp.StatusCode}
+	var oe struct {
+		Code        string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(body, &oe) == nil && oe.Code != "" {
+		e.Code, e.Description = oe.Code, oe.Description
+	} else {
+		e.Err = fmt.Errorf("the %s endpoint answered HTTP %d (%s) without an OAuth error", r.what, resp.StatusCode, contentType(resp))
+	}
+	return nil, e
+}
