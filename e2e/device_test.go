@@ -54,7 +54,9 @@ func deviceLogin(t *testing.T, e *Env, idp *IdP, action string) (Result, string)
 		seen.WriteString(sc.Text() + "\n")
 	}
 	err = cmd.Wait()
-	r := Result{Stdout: out.String(), Stderr: seen.String(), Took: time.Since(start)}
+	r := Result{Stdout: out.String(), Stderr: withoutDebug(seen.String()), Took: time.Since(start)}
+	recordOutput([]string{"login"}, out.String(), seen.String())
+	e.recordStored()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		r.Code = ee.ExitCode()

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	_, file, _, _ := runtime.Caller(0)
 	repoRoot = filepath.Dir(filepath.Dir(file))
 	code := m.Run()
+	if !checkLeaks() && code == 0 {
+		code = 1
+	}
 	if sesameBin != "" {
 		os.RemoveAll(filepath.Dir(sesameBin))
 	}
@@ -142,6 +145,7 @@ func startIdP(t *testing.T, args ...string) *IdP {
 			t.Fatalf("IdP ready line %q: %v", l, err)
 		}
 		idp.Events = events
+		recordSecret("client secret", idp.Secret)
 		return &idp
 	case <-time.After(30 * time.Second):
 		t.Fatalf("IdP not ready after 30s:\n%s", logs.String())
@@ -211,6 +215,7 @@ func (e *Env) environ() []string {
 		"SESAME_E2E_PASSWORD=" + map[string]string{"alice": "wonderland", "bob": "builder"}[e.User],
 		"SESAME_E2E_BROWSER_LOG=" + e.BrowserLog,
 		"CHROMIUM_PATH=" + chromiumPath(),
+		"SESAME_VERBOSE=1", // see leaks_test.go
 	}
 	if !e.NoBrowser {
 		// $BROWSER is how the stand-in is found, which also shows that
@@ -241,7 +246,7 @@ func (e *Env) runStdin(stdin string, args ...string) Result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	err := cmd.Run()
-	r := Result{Stdout: out.String(), Stderr: errb.String(), Took: time.Since(start)}
+	r := Result{Stdout: out.String(), Stderr: withoutDebug(errb.String()), Took: time.Since(start)}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -249,6 +254,9 @@ func (e *Env) runStdin(stdin string, args ...string) Result {
 	case err != nil:
 		e.t.Fatalf("run sesame %v: %v", args, err)
 	}
+	recordOutput(args, out.String(), errb.String())
+	e.recordStored()
+	e.recordCodes()
 	return r
 }
 

@@ -59,7 +59,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if r := verbose(false, login...); r.Code != 0 {
 		t.Fatalf("login: %s", r.Stderr)
 	}
-	if !strings.Contains(logs.String(), "sesame: POST "+b.URL+"/token: 200") {
+	if !strings.Contains(logs.String(), "sesame: debug: POST "+b.URL+"/token: 200") {
 		t.Errorf("--verbose did not log the exchange:\n%s", logs.String())
 	}
 	verbose(true, "token")

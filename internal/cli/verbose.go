@@ -21,7 +21,7 @@ type verboseLog struct {
 func (l *verboseLog) printf(format string, a ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "sesame: "+format+"\n", a...)
+	fmt.Fprintf(l.w, "sesame: debug: "+format+"\n", a...)
 }
 
 type loggingTransport struct {
