@@ -1,0 +1,6 @@
+package cli
+
+// redirectCases: HTTP redirects at every provider endpoint: nothing follows them to another origin.
+func redirectCases() []hostileCase {
+	return nil
+}

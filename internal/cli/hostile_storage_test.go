@@ -1,0 +1,6 @@
+package cli
+
+// storageCases: storage that cannot be turned against the user.
+func storageCases() []hostileCase {
+	return nil
+}
