@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -22,12 +23,24 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 	if r.Stdout != "" {
 		t.Errorf("login wrote to stdout: %q", r.Stdout)
 	}
-	if !strings.Contains(r.Stderr, idp.Issuer) || !strings.Contains(r.Stderr, "code_challenge_method=S256") {
-		t.Errorf("login did not print the authorization URL on stderr:\n%s", r.Stderr)
-	}
 	page := e.browserDone()
 	if text, _ := page["text"].(string); !strings.Contains(text, "Signed in") {
 		t.Errorf("browser page: %v", page)
+	}
+	// The browser's command line, which every local user can read, carries
+	// the listener's one-time start URL, never the authorization request;
+	// stderr shows the same URL.
+	opened := e.openedURL()
+	if u, err := url.Parse(opened); err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || !strings.HasPrefix(u.Path, "/start/") || u.RawQuery != "" {
+		t.Errorf("the browser was opened at %q", opened)
+	}
+	if !strings.Contains(r.Stderr, "\n  "+opened+"\n") {
+		t.Errorf("login did not print the start URL %q on stderr:\n%s", opened, r.Stderr)
+	}
+	for _, s := range []string{opened, r.Stderr} {
+		if strings.Contains(s, "state=") || strings.Contains(s, "code_challenge") || strings.Contains(s, idp.Issuer) {
+			t.Errorf("the authorization request is visible: %s", s)
+		}
 	}
 
 	tok := strings.TrimSuffix(e.mustRun("token").Stdout, "\n")
@@ -208,6 +221,17 @@ func TestNotLoggedIn(t *testing.T) {
 	if r.Code != 4 || r.Stdout != "" || !strings.Contains(r.Stderr, "not logged in") {
 		t.Errorf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
+}
+
+// openedURL is the URL sesame opened the browser stand-in at.
+func (e *Env) openedURL() string {
+	for _, l := range strings.Split(e.browserLog(), "\n") {
+		var ev struct{ Event, URL string }
+		if json.Unmarshal([]byte(l), &ev) == nil && ev.Event == "open" {
+			return ev.URL
+		}
+	}
+	return ""
 }
 
 func refreshToken(t *testing.T, e *Env) string {

@@ -2,8 +2,9 @@
 // Headless "user" for sesame's end-to-end tests: opens a URL in Debian's chromium
 // (driven by playwright-core) and goes through the test IdP's pages.
 //
-// An authorization URL is followed through the login and consent pages until the
-// IdP sends the browser to the CLI's loopback listener at
+// sesame's one-time start URL (http://127.0.0.1:PORT/start/..., which redirects
+// once to the authorization URL) is followed through the login and consent pages
+// until the IdP sends the browser to the CLI's loopback listener at
 // http://127.0.0.1:PORT/callback.
 //
 // The IdP's device verification page (RFC 8628: <issuer>/device, with
@@ -95,8 +96,16 @@ async function main() {
 
   let url = rawUrl;
   if (action === 'wrong-state') {
-    // The IdP echoes whatever state it was given, so the CLI receives a state it never sent.
-    const u = new URL(rawUrl);
+    // The state is in the authorization URL the start URL redirects to. This is the
+    // start URL's one fetch (a second one would stop the login), so the browser goes
+    // to the edited authorization URL directly. The IdP echoes whatever state it was
+    // given, so the CLI receives a state it never sent.
+    const start = await fetch(rawUrl, { redirect: 'manual' });
+    const location = start.headers.get('location');
+    if (start.status < 300 || start.status >= 400 || !location) {
+      return failAndExit(`the start URL ${rawUrl} answered ${start.status}, not a redirect`);
+    }
+    const u = new URL(location, rawUrl);
     u.searchParams.set('state', randomBytes(16).toString('base64url'));
     url = u.href;
   }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -32,8 +33,12 @@ type System struct {
 // pkg/browser keeps its output writers in package variables; guard them.
 var mu sync.Mutex
 
-// Open starts the browser without waiting for it to exit.
+// Open starts the browser without waiting for it to exit. It opens only
+// what CheckURL accepts.
 func (s System) Open(url string) error {
+	if err := CheckURL(url); err != nil {
+		return err
+	}
 	out := s.Output
 	if out == nil {
 		out = io.Discard
@@ -48,6 +53,25 @@ func (s System) Open(url string) error {
 	defer mu.Unlock()
 	pkgbrowser.Stdout, pkgbrowser.Stderr = out, out
 	return pkgbrowser.OpenURL(url)
+}
+
+// CheckURL accepts only an absolute http or https URL made of the
+// characters RFC 3986 §2 allows. Every URL sesame opens (authorization,
+// end-session, a device's verification page) is a web page; a file: URL,
+// a custom scheme or javascript: would make the browser, or the program
+// $BROWSER names, do something else on the provider's say-so, and cmd.exe
+// (WSL) treats some characters outside that set as commands.
+func CheckURL(raw string) error {
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("sesame opens only http(s) URLs in the browser, not %q", raw)
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			return fmt.Errorf("the URL %q has characters a URL must percent-encode (RFC 3986 §2); sesame does not open it", raw)
+		}
+	}
+	return nil
 }
 
 func (s System) getenv(k string) string {

@@ -53,3 +53,40 @@ func TestHeadless(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenRefusesAllButWebURLs(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "open")
+	os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s' \"$1\" >> \""+dir+"/opened\"\n"), 0o755)
+	env := map[string]string{"BROWSER": script}
+	s := System{Getenv: func(k string) string { return env[k] }}
+	for _, u := range []string{
+		"file:///etc/passwd",
+		"javascript:alert(document.cookie)",
+		"JavaScript:alert(1)",
+		"data:text/html,<script>alert(1)</script>",
+		"com.example.app:/callback",
+		"smb://evil.example/share",
+		"//evil.example/auth",
+		"http:///no-host",
+		"-https://idp.example/auth",
+		"https://idp.example/a b",
+		"https://idp.example/auth?x=\"&calc.exe",
+		"https://idp.example/auth|calc",
+		"https://idp.example/\x1b]52;c;AAAA\x07",
+		"",
+	} {
+		if err := s.Open(u); err == nil || !strings.Contains(err.Error(), "sesame") {
+			t.Errorf("Open(%q) = %v, want a refusal", u, err)
+		}
+	}
+	for _, u := range []string{"https://idp.example/auth?a=1&b=2%20c", "http://127.0.0.1:8765/start?t=abc"} {
+		if err := CheckURL(u); err != nil {
+			t.Errorf("CheckURL(%q): %v", u, err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a wrongly started script would have written by now
+	if b, err := os.ReadFile(filepath.Join(dir, "opened")); err == nil {
+		t.Errorf("the browser was started with %q", b)
+	}
+}

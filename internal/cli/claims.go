@@ -19,6 +19,7 @@ type ClaimsOptions struct {
 	Token    string
 	Choice   tokenChoice
 	Audience string
+	Issuer   string
 	Skew     time.Duration
 	JSON     bool
 }
@@ -53,6 +54,7 @@ which keeps it out of the process list. Exits 1 when a check fails.`,
 	fl.BoolVar(&o.Choice.IDToken, "id-token", false, "the stored ID token (the default)")
 	fl.BoolVar(&o.Choice.AccessToken, "access-token", false, "the stored access token")
 	addTargetFlags(cmd, f, &o.Choice)
+	fl.StringVar(&o.Issuer, "issuer", "", "the iss to expect, whose keys verify the token (default: the profile's issuer); without one the token is never called valid")
 	fl.StringVar(&o.Audience, "audience", "", "the aud to expect (default: the client id for ID tokens, the resource for resource tokens)")
 	fl.DurationVar(&o.Skew, "skew", inspect.DefaultSkew, "clock skew allowed for exp, nbf and iat")
 	fl.BoolVar(&o.JSON, "json", false, "print token, header, claims, checks, valid and problems as JSON")
@@ -78,6 +80,9 @@ func claimsRun(ctx context.Context, o *ClaimsOptions) error {
 		// one, so a token cannot pick the server that vouches for it.
 		opts.Issuer = p.Issuer
 	}
+	if o.Issuer != "" {
+		opts.Issuer = o.Issuer
+	}
 	if o.Audience != "" {
 		opts.Audience = o.Audience
 	}
@@ -98,7 +103,7 @@ func claimsRun(ctx context.Context, o *ClaimsOptions) error {
 			return err
 		}
 	} else {
-		inspect.Render(f.Stdout, r, f.Now(), f.Color())
+		inspect.Render(f.HumanOut(), r, f.Now(), f.Color())
 	}
 	if !r.Valid {
 		fmt.Fprintf(f.Stderr, "sesame: the token is not valid: %s\n", strings.Join(r.Problems, "; "))

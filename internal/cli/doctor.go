@@ -82,7 +82,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 			return err
 		}
 	} else {
-		doctor.Render(f.Stdout, r, f.Color())
+		doctor.Render(f.HumanOut(), r, f.Color())
 	}
 	if !r.OK {
 		return &SilentError{Code: ExitError}

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/child"
 )
 
 // ExecOptions are the inputs of `sesame exec`.
@@ -25,7 +26,10 @@ func NewCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cob
 		Short: "Run a command with a fresh access token in its environment",
 		Long: `Run COMMAND with a fresh access token in the environment variable
 SESAME_ACCESS_TOKEN (--env-name to change it), so the token never appears in
-a command line. sesame exits with COMMAND's exit code.`,
+a command line. INT, TERM, HUP and QUIT sent to sesame are passed on to
+COMMAND (a Ctrl-C in the terminal reaches it once), so sesame also works as
+a container's PID 1. sesame exits with COMMAND's exit code, or 128+N when
+COMMAND dies of signal N.`,
 		Example: `  sesame exec -- sh -c 'curl -H "Authorization: Bearer $SESAME_ACCESS_TOKEN" https://api.example.com/me'
   sesame exec --resource https://api.example.com --env-name API_TOKEN -- ./deploy.sh`,
 		Args: cobra.MinimumNArgs(1),
@@ -57,25 +61,27 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 	if err != nil {
 		return err
 	}
-	// Not tied to ctx: an interrupt reaches the child from the terminal,
-	// and sesame waits for it to finish.
+	// Not tied to ctx: cmd/sesame cancels it on SIGINT and SIGTERM, and
+	// sesame must then keep waiting while the child, told by the signal
+	// relay or the terminal, finishes.
 	c := exec.Command(o.Args[0], o.Args[1:]...)
-	c.Stdin, c.Stdout, c.Stderr = f.Stdin, f.Stdout, f.Stderr
+	// sesame's own streams, not Factory.Stderr's sanitiser: exec.Cmd hands
+	// an *os.File to the child as is, so the child keeps its terminal
+	// (isatty, colour, job control) and its output never passes through
+	// sesame. Anything else (the tests' buffers) is copied through a pipe.
+	c.Stdin, c.Stdout, c.Stderr = f.Stdin, f.Stdout, f.RawStderr()
+	// The token travels in the environment only, never in argv, which any
+	// local user can read.
 	c.Env = append(f.Environ(), o.Token.EnvName+"="+t.Token)
-	err = c.Run()
-	var ee *exec.ExitError
+	code, err := child.Run(c)
 	switch {
-	case errors.As(err, &ee):
-		code := ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			code = 128 + int(ws.Signal()) // as shells report a child killed by a signal
-		}
-		return &SilentError{Code: code}
 	case errors.Is(err, exec.ErrNotFound):
 		fmt.Fprintf(f.Stderr, "sesame: %s: command not found\n", o.Args[0])
 		return &SilentError{Code: 127}
 	case err != nil:
 		return fmt.Errorf("run %s: %w", o.Args[0], err)
+	case code != 0:
+		return &SilentError{Code: code}
 	}
 	return nil
 }

@@ -12,23 +12,31 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
+	xterm "golang.org/x/term"
 
 	"github.com/sesame-cli/sesame/internal/browser"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/session"
 	"github.com/sesame-cli/sesame/internal/store"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // Factory hands out the side effects commands need.
 type Factory struct {
-	Stdin          io.Reader
+	Stdin io.Reader
+	// Stdout carries the data a command was asked for, exactly; human
+	// output goes through HumanOut. Stderr carries messages for people, and
+	// every byte written to it passes term's sanitiser, so that no text
+	// from a provider can drive the terminal.
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	Environ        func() []string // for child processes (sesame exec)
-	HTTP           *http.Client
-	Browser        browser.Opener
-	Now            func() time.Time
+	// rawStderr is the process's own stderr: for the TTY check, and for
+	// children that need the terminal itself (sesame exec).
+	rawStderr io.Writer
+	Getenv    func(string) string
+	Environ   func() []string // for child processes (sesame exec)
+	HTTP      *http.Client
+	Browser   browser.Opener
+	Now       func() time.Time
 	// Keychain opens the OS keychain; tests swap in keyring.MockInit.
 	Keychain func() store.Store
 	// Headless reports a machine where no browser can open (SSH, containers).
@@ -44,11 +52,12 @@ type Factory struct {
 
 // NewFactory returns the production wiring.
 func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *Factory {
+	safe := term.NewWriter(stderr)
 	return &Factory{
-		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Environ: os.Environ,
+		Stdin: stdin, Stdout: stdout, Stderr: safe, rawStderr: stderr, Getenv: getenv, Environ: os.Environ,
 		// Every provider call is bounded; nothing may hang a script.
 		HTTP:     &http.Client{Timeout: 30 * time.Second},
-		Browser:  browser.System{Output: stderr, Getenv: getenv},
+		Browser:  browser.System{Output: safe, Getenv: getenv},
 		Headless: func() bool { return browser.Headless(getenv) },
 		Now:      time.Now,
 		Keychain: func() store.Store { return store.NewKeychain(store.KeychainOptions{}) },
@@ -86,7 +95,11 @@ func (f *Factory) Profile() (*config.Config, config.Profile, error) {
 // the profile asks for it, and then every use says so.
 func (f *Factory) Store(p config.Profile) store.Store {
 	if p.Storage == "file" {
-		fs := store.NewFile(f.fileDir())
+		dir, err := store.DefaultFileDir(f.Getenv)
+		if err != nil {
+			return unusableStore{err}
+		}
+		fs := store.NewFile(dir)
 		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.Key(p.Name)))
 		if f.wrapStore != nil {
 			return f.wrapStore(fs)
@@ -96,25 +109,28 @@ func (f *Factory) Store(p config.Profile) store.Store {
 	return f.Keychain()
 }
 
-func (f *Factory) fileDir() string { return filepath.Join(f.stateDir(), "tokens") }
+// unusableStore stands in for the file store when there is no directory
+// to keep it in (no home): every use says why.
+type unusableStore struct{ err error }
 
-// stateDir holds what is neither configuration nor secret: lock files,
-// and the token files of the opt-in plaintext store.
-func (f *Factory) stateDir() string {
-	base := f.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		base = filepath.Join(f.Getenv("HOME"), ".local", "state")
-	}
-	return filepath.Join(base, "sesame")
-}
+func (s unusableStore) Get(string) ([]byte, error) { return nil, s.err }
+func (s unusableStore) Set(string, []byte) error   { return s.err }
+func (s unusableStore) Delete(string) error        { return s.err }
+func (s unusableStore) Backend() string            { return "file" }
 
 // Session returns p's stored login. With a broker, every token request
 // goes through it: the broker adds the client secret the CLI never has.
+// Lock files go under the same state directory as the token files
+// (store.StateDir), keychain or not.
 func (f *Factory) Session(p config.Profile) *session.Session {
+	lockDir, err := store.StateDir(f.Getenv)
+	if err == nil {
+		lockDir = filepath.Join(lockDir, "locks")
+	}
 	return &session.Session{
 		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
-		LockDir: filepath.Join(f.stateDir(), "locks"),
-		Issuer:  p.Issuer, ClientID: p.ClientID,
+		LockDir: lockDir, LockDirErr: err,
+		Issuer: p.Issuer, ClientID: p.ClientID,
 		TokenURL: brokerURL(p.Broker, "/token"), RevocationURL: brokerURL(p.Broker, "/revoke"),
 		Warn: func(msg string) { fmt.Fprintf(f.Stderr, "warning: %s\n", msg) },
 	}
@@ -138,9 +154,23 @@ func (f *Factory) StdoutIsTTY() bool { return f.isTTY(f.Stdout) }
 
 // StderrIsTTY reports whether messages go to a person: progress lines and
 // prompts depend on it.
-func (f *Factory) StderrIsTTY() bool { return f.isTTY(f.Stderr) }
+func (f *Factory) StderrIsTTY() bool { return f.isTTY(f.RawStderr()) }
+
+// RawStderr is the process's stderr itself, unsanitised: only for handing
+// to a child process, which must keep its terminal.
+func (f *Factory) RawStderr() io.Writer {
+	if f.rawStderr == nil {
+		return f.Stderr
+	}
+	return f.rawStderr
+}
+
+// HumanOut is stdout for output meant for people (tables, checklists):
+// it passes term's sanitiser, like stderr. Data asked for (tokens, JSON)
+// goes to Stdout unchanged.
+func (f *Factory) HumanOut() io.Writer { return term.NewWriter(f.Stdout) }
 
 func (f *Factory) isTTY(w io.Writer) bool {
 	file, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd())) && f.Getenv("TERM") != "dumb"
+	return ok && xterm.IsTerminal(int(file.Fd())) && f.Getenv("TERM") != "dumb"
 }

@@ -42,14 +42,26 @@ import (
 type hostileBrowser struct {
 	idp     *testidp.IdP
 	act     func(b *hostileBrowser, authURL string, q url.Values) (redirect bool)
+	start   string // the one-time start URL sesame opened the browser at
 	mu      sync.Mutex
 	results []int // statuses the hostile requests got
+	err     error // why the stand-in could not play its part
 	done    chan struct{}
 }
 
-func (b *hostileBrowser) Open(authURL string) error {
+// testHTTP makes the tests' own requests: a listener that stops answering
+// fails the test in seconds instead of hanging it.
+var testHTTP = &http.Client{Timeout: 10 * time.Second}
+
+func (b *hostileBrowser) Open(startURL string) error {
+	b.start = startURL
 	go func() {
 		defer close(b.done)
+		authURL, err := testidp.ResolveStart(startURL)
+		if err != nil {
+			b.fail(err)
+			return
+		}
 		u, _ := url.Parse(authURL)
 		q := u.Query()
 		if b.act != nil && !b.act(b, authURL, q) {
@@ -57,13 +69,20 @@ func (b *hostileBrowser) Open(authURL string) error {
 		}
 		redirect, err := b.idp.Authorize(authURL, testidp.Approve)
 		if err != nil {
+			b.fail(err)
 			return
 		}
-		if resp, err := http.Get(redirect); err == nil {
+		if resp, err := testHTTP.Get(redirect); err == nil {
 			resp.Body.Close()
 		}
 	}()
 	return nil
+}
+
+func (b *hostileBrowser) fail(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.err = err
 }
 
 // send makes a hostile request to the listener and records its status
@@ -71,7 +90,7 @@ func (b *hostileBrowser) Open(authURL string) error {
 func (b *hostileBrowser) send(method, rawURL string) {
 	req, _ := http.NewRequest(method, rawURL, nil)
 	status := 0
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := testHTTP.Do(req); err == nil {
 		status = resp.StatusCode
 		resp.Body.Close()
 	}
@@ -148,9 +167,15 @@ func runHostile(t *testing.T, c hostileCase) {
 	if h.storeOverride != nil {
 		f.Keychain = h.storeOverride
 	}
-	args := c.args
+	var args []string
+	for _, a := range c.args { // $NAME: a value only known once setup ran
+		if v, ok := strings.CutPrefix(a, "$"); ok {
+			a = h.env[v]
+		}
+		args = append(args, a)
+	}
 	if c.act != nil {
-		args = []string{"login", "--timeout", "1500ms"}
+		args = append([]string{"login", "--timeout", "1500ms"}, args...)
 	}
 	code := Run(context.Background(), f, args)
 	if c.act != nil {
@@ -159,6 +184,11 @@ func runHostile(t *testing.T, c hostileCase) {
 		case <-time.After(10 * time.Second):
 			t.Error("the browser stand-in did not finish")
 		}
+		b.mu.Lock()
+		if b.err != nil {
+			t.Errorf("the browser stand-in could not play its part: %v", b.err)
+		}
+		b.mu.Unlock()
 	}
 
 	if code != c.wantCode {
@@ -168,8 +198,8 @@ func runHostile(t *testing.T, c hostileCase) {
 		t.Errorf("stdout carried %q", out.String())
 	}
 	msg := errb.String()
-	if i := strings.LastIndex(msg, "sesame: "); c.wantCode == 0 && c.want == "" {
-		// a success: nothing to explain
+	if i := strings.LastIndex(msg, "sesame: "); c.want == "" {
+		// a success, or a command that reported on stdout: nothing to explain
 	} else if i < 0 || !strings.Contains(msg[i:], c.want) {
 		t.Errorf("message lacks %q:\n%s", c.want, msg)
 	} else if lines := strings.Count(strings.TrimSpace(msg[i:]), "\n") + 1; lines > 2 {
@@ -387,7 +417,7 @@ func storeCases() []hostileCase {
 		{surface: "store", name: "entry of 4 MiB", setup: put(strings.Repeat("x", 4<<20)), args: token, wantCode: 4, want: "cannot be used"},
 		{surface: "store", name: "keychain absent", setup: failing(&store.UnavailableError{Err: errors.New("org.freedesktop.secrets was not provided by any .service files")}), args: token, wantCode: 1, want: "--insecure-storage"},
 		{surface: "store", name: "keychain locked (no answer)", setup: failing(&store.TimeoutError{After: 10 * time.Second}), args: token, wantCode: 1, want: "locked"},
-		{surface: "store", name: "keychain entry damaged", setup: failing(&store.CorruptError{Key: "default", Reason: "checksum mismatch"}), args: token, wantCode: 1, want: "damaged"},
+		{surface: "store", name: "keychain entry damaged", setup: failing(&store.CorruptError{Key: "default", Reason: "checksum mismatch"}), args: token, wantCode: 4, want: "damaged (checksum mismatch); `sesame login` replaces them and `sesame logout --no-revoke` removes them"},
 		{surface: "store", name: "config file malformed", setup: func(h *harness) {
 			os.WriteFile(filepath.Join(h.home, "config", "sesame", "config.yaml"), []byte("profiles:\n  default: [unclosed\n"), 0o600)
 		}, args: token, wantCode: 1, want: "config.yaml"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/provider"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // IntrospectOptions are the inputs of `sesame introspect`.
@@ -96,7 +97,7 @@ func introspectRun(ctx context.Context, o *IntrospectOptions) error {
 			return err
 		}
 	} else {
-		printIntrospection(f.Stdout, resp, f.Now())
+		printIntrospection(f.HumanOut(), resp, f.Now())
 	}
 	if resp["active"] != true {
 		fmt.Fprintln(f.Stderr, "sesame: the token is not active (expired, revoked, or not from this provider)")
@@ -127,6 +128,6 @@ func printIntrospection(w io.Writer, resp map[string]any, now time.Time) {
 			}
 			v = strings.Join(parts, " ")
 		}
-		fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+		fmt.Fprintf(w, "%-12s %s\n", term.Clean(k)+":", term.Clean(v))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/login"
 	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/session"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // defaultOIDCScopes are asked for when an OpenID Connect profile names none.
@@ -104,11 +105,16 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	}
 	sess := f.Session(p)
 	// Find a missing or locked keychain now, not after the user signed in.
+	// Nothing stored, or an entry too damaged to read, is a
+	// LoginRequiredError: this login replaces it.
 	if _, err := sess.Load(); err != nil {
 		var lr *session.LoginRequiredError
 		if !errors.As(err, &lr) {
 			return err
 		}
+	}
+	if err := sess.CheckLockDir(); err != nil {
+		return err
 	}
 	ep, err := provider.Resolve(ctx, f.HTTP, endpointsOf(p))
 	if err != nil {
@@ -209,11 +215,11 @@ func identityText(t *session.Tokens) string {
 	if t.Identity == nil {
 		return ""
 	}
-	s := " as " + t.Identity.Subject
+	who := t.Identity.Subject
 	if t.Identity.Email != "" {
-		s = " as " + t.Identity.Email
+		who = t.Identity.Email
 	}
-	return s
+	return " as " + term.Clean(who)
 }
 
 func backendText(b string) string {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // LogoutOptions are the inputs of `sesame logout`.
@@ -45,7 +47,17 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := f.Session(p).Logout(ctx, !o.NoRevoke)
+	sess := f.Session(p)
+	if o.EndSession {
+		// The end-session URL goes to the browser: refuse a bad one before
+		// anything changes, so that the user can choose what to do.
+		if t, err := sess.Load(); err == nil && t.Endpoints.EndSession != "" {
+			if err := httpx.CheckEndpoint(t.Endpoints.EndSession); err != nil {
+				return fmt.Errorf("the end_session_endpoint %w; nothing was changed: run `sesame logout` without --end-session, and sign out of the provider in the browser yourself", err)
+			}
+		}
+	}
+	t, err := sess.Logout(ctx, !o.NoRevoke)
 	if err != nil {
 		if !o.NoRevoke {
 			return fmt.Errorf("%w\nthe tokens are kept; retry, or use --no-revoke to remove them without revoking", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // ProfileOptions are the inputs of the `sesame profile` commands.
@@ -93,12 +94,13 @@ func profileList(_ context.Context, o *ProfileOptions) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(f.Stderr, "No profiles yet: run `sesame init ISSUER` or `sesame login --issuer URL --client-id ID`.")
 	}
+	out := f.HumanOut()
 	for _, r := range rows {
 		mark := " "
 		if r.Current {
 			mark = "*"
 		}
-		fmt.Fprintf(f.Stdout, "%s %-16s %s\n", mark, r.Name, r.Issuer)
+		fmt.Fprintf(out, "%s %-16s %s\n", mark, r.Name, r.Issuer)
 	}
 	return nil
 }
@@ -132,7 +134,8 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 		}
 		return json.NewEncoder(f.Stdout).Encode(out)
 	}
-	fmt.Fprintf(f.Stdout, "profile %s (%s)\n", name, cfg.Path)
+	out := f.HumanOut()
+	fmt.Fprintf(out, "profile %s (%s)\n", name, cfg.Path)
 	for _, kv := range [][2]string{
 		{"issuer", p.Issuer}, {"client_id", p.ClientID}, {"scopes", strings.Join(p.Scopes, " ")},
 		{"resources", strings.Join(p.Resources, " ")}, {"params", formatParams(p.Params)},
@@ -142,7 +145,7 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 		{"end_session_url", p.EndSessionURL}, {"jwks_url", p.JWKSURL}, {"device_url", p.DeviceURL},
 	} {
 		if kv[1] != "" {
-			fmt.Fprintf(f.Stdout, "  %-18s %s\n", kv[0]+":", kv[1])
+			fmt.Fprintf(out, "  %-18s %s\n", kv[0]+":", term.Clean(kv[1]))
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/session"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // StatusOptions are the inputs of `sesame status`.
@@ -94,6 +95,8 @@ func statusRun(_ context.Context, o *StatusOptions) error {
 		t, err := sess.Load()
 		var lr *session.LoginRequiredError
 		switch {
+		case errors.As(err, &lr) && lr.Unreadable:
+			st.Error = err.Error() // damaged: say so, and how to recover
 		case errors.As(err, &lr):
 		case err != nil:
 			st.Error = err.Error()
@@ -121,7 +124,7 @@ func statusRun(_ context.Context, o *StatusOptions) error {
 			return err
 		}
 	} else {
-		printStatus(f.Stdout, all, f.Now(), f.StdoutIsTTY())
+		printStatus(f.HumanOut(), all, f.Now(), f.StdoutIsTTY())
 	}
 	if !currentIn {
 		return &SilentError{Code: ExitLoginRequired}
@@ -139,14 +142,14 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 		if !st.LoggedIn {
 			msg := "not logged in"
 			if st.Error != "" {
-				msg = "unknown: " + st.Error
+				msg = "unknown: " + term.Clean(st.Error)
 			}
 			fmt.Fprintf(w, "  %s\n", msg)
 			continue
 		}
 		row := func(k, v string) {
 			if v != "" {
-				fmt.Fprintf(w, "  %-9s %s\n", k+":", v)
+				fmt.Fprintf(w, "  %-9s %s\n", k+":", term.Clean(v))
 			}
 		}
 		row("issuer", st.Issuer)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -107,17 +106,7 @@ func fetch(ctx context.Context, f *Factory, p config.Profile, o *TokenOptions) (
 		if err != nil {
 			return issued{}, err
 		}
-		if t.IDToken == "" {
-			return issued{}, fmt.Errorf("profile %q has no ID token (was the openid scope requested?)", p.Name)
-		}
-		exp := time.Time{}
-		if t.Identity != nil {
-			exp = t.Identity.Expiry
-		}
-		if !exp.IsZero() && !f.Now().Before(exp) {
-			return issued{}, &session.LoginRequiredError{Profile: p.Name, Reason: "the ID token has expired and the provider issued no new one on refresh"}
-		}
-		return issued{Token: t.IDToken, Kind: "id_token", Expiry: exp}, nil
+		return issued{Token: t.IDToken, Kind: "id_token", Expiry: t.Identity.Expiry}, nil
 	case target.IsBase():
 		t, err := sess.Fresh(ctx, o.MinTTL, false)
 		if err != nil {

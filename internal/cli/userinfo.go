@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/provider"
 )
 
@@ -67,7 +68,13 @@ func userinfoRun(ctx context.Context, o *UserinfoOptions) error {
 		return fmt.Errorf("the userinfo endpoint answered HTTP %d", resp.Status)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.ContentType); mt == "application/jwt" {
-		_, err = fmt.Fprintln(f.Stdout, string(bytes.TrimSpace(resp.Body))) // a signed response (Core §5.3.2)
+		// A signed response (Core §5.3.2) is printed as is, so it must be
+		// what a JWT can be: visible ASCII, no line break or escape.
+		jwt := string(bytes.TrimSpace(resp.Body))
+		if err := grant.CheckTokenChars("signed userinfo response", jwt); err != nil {
+			return fmt.Errorf("unusable userinfo response: %w", err)
+		}
+		_, err = fmt.Fprintln(f.Stdout, jwt)
 		return err
 	}
 	var out bytes.Buffer

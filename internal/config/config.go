@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -19,6 +20,8 @@ import (
 	"slices"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sesame-cli/sesame/internal/fsperm"
 )
 
 // Storage values for Profile.Storage.
@@ -120,12 +123,12 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readTrusted(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
 	f, warnings, err := decodeFile(data, path)
 	if err != nil {
@@ -133,6 +136,37 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	}
 	c.Current, c.profiles, c.Warnings = f.Current, f.Profiles, warnings
 	return c, nil
+}
+
+// readTrusted reads the config file after checking who can write it
+// (fsperm.Config). The file says which servers receive the user's
+// authorization codes and refresh tokens (issuer, broker, endpoints), so
+// whoever can write it can send them to a server of their own. A file
+// others can write is refused, as ssh refuses such a ~/.ssh/config: a
+// warning would come too late (the next login or refresh has already sent
+// the tokens) and goes unseen in scripts. The check is made on the open
+// file, so it is the file that was checked that is read.
+func readTrusted(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if err := fsperm.Config(path, fi); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return data, nil
 }
 
 // decodeFile parses the file contents; path only labels messages.

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // ValidateName checks a profile name. Names end up in keychain entries,
@@ -107,41 +108,20 @@ func (p Profile) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkURL accepts "" (unset) or an absolute http(s) URL. Plain http is only
-// for loopback hosts: codes and tokens cross these URLs, and RFC 6749 §3.1
-// and §3.2 require TLS for the authorization and token endpoints.
+// checkURL accepts "" (unset) or an endpoint that passes the one URL policy
+// (httpx.CheckEndpoint). An issuer has no query either (OpenID Connect
+// Discovery 1.0 §3).
 func checkURL(raw string, issuer bool) error {
 	if raw == "" {
 		return nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%q is not a URL", raw)
+	if err := httpx.CheckEndpoint(raw); err != nil {
+		return err
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%q must use https (http is allowed only for localhost and loopback addresses)", raw)
-	}
-	// RFC 6749 §3.1: endpoint URIs have no fragment.
-	if u.Fragment != "" || strings.HasSuffix(raw, "#") {
-		return fmt.Errorf("%q must not have a fragment", raw)
-	}
-	if issuer && (u.RawQuery != "" || u.ForceQuery) {
+	if u, _ := url.Parse(raw); issuer && (u.RawQuery != "" || u.ForceQuery) {
 		return fmt.Errorf("%q must not have a query", raw)
 	}
 	return nil
-}
-
-// isLoopback reports hosts that never leave the machine: localhost,
-// 127.0.0.0/8 and ::1.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	addr, err := netip.ParseAddr(host)
-	return err == nil && addr.IsLoopback()
 }
 
 // validScope applies the scope-token grammar of RFC 6749 §3.3:

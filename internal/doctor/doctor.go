@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // Status is one check's outcome.
@@ -147,9 +149,10 @@ func Render(w io.Writer, r *Report, color bool) {
 			}
 			mark = c + mark + reset
 		}
-		fmt.Fprintf(&b, "%s %s: %s\n", mark, it.Check, it.Detail)
+		// Details quote the provider's documents: one inert line each.
+		fmt.Fprintf(&b, "%s %s: %s\n", mark, it.Check, term.Clean(it.Detail))
 		if it.Remedy != "" && it.Status != StatusOK {
-			fmt.Fprintf(&b, "  → %s\n", it.Remedy)
+			fmt.Fprintf(&b, "  → %s\n", term.Clean(it.Remedy))
 		}
 	}
 	_, _ = io.WriteString(w, b.String())

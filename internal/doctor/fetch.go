@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,12 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/provider"
 )
-
-// maxDocument bounds what is read from a discovery or JWKS endpoint, as
-// provider does: real documents are a few KiB.
-const maxDocument = 1 << 20
 
 // response is one GET kept whole: the checks need more than the body (the
 // status, the time it took, and the Date header for the clock check).
@@ -37,7 +35,9 @@ type response struct {
 }
 
 // get fetches u once. There are no retries: a provider that does not
-// answer should be reported at once, not after a backoff.
+// answer should be reported at once, not after a backoff. As for a login,
+// a redirect is followed within the origin only, and the body is bounded
+// (httpx.SameOrigin).
 func get(ctx context.Context, o Options, u string) (*response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -45,17 +45,18 @@ func get(ctx context.Context, o Options, u string) (*response, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	start := time.Now()
-	resp, err := o.HTTP.Do(req)
+	resp, err := httpx.SameOrigin(o.HTTP).Do(req)
 	if err != nil {
+		var rd *httpx.RedirectError
+		if errors.As(err, &rd) {
+			return nil, rd.Named(u)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", u, err)
-	}
-	if len(body) > maxDocument {
-		return nil, fmt.Errorf("%s returned more than %d bytes", u, maxDocument)
 	}
 	r := &response{
 		url: u, status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body,
@@ -93,6 +94,17 @@ func (d *discovery) isOIDC() bool {
 
 const reachRemedy = "check the issuer URL and that the provider is reachable from here (VPN, proxy, firewall)"
 
+// failFetch reports a GET that failed. A redirect to another origin has a
+// remedy of its own: sesame will never follow it, since that origin would
+// choose the endpoints or the keys, so only the right URL helps.
+func failFetch(check string, err error) Item {
+	var rd *httpx.RedirectError
+	if errors.As(err, &rd) {
+		return fail(check, err.Error(), "use the final URL directly: the issuer (or jwks_uri) the provider documents, at the origin that serves it")
+	}
+	return fail(check, err.Error(), reachRemedy)
+}
+
 // discover reads the discovery document the way provider.Discover does:
 // the OpenID Connect location ISSUER/.well-known/openid-configuration
 // (OpenID Connect Discovery §4.1), then, on 404 only, the RFC 8414 §3.1
@@ -108,7 +120,7 @@ func discover(ctx context.Context, o Options) (*discovery, Item) {
 	oidcURL := strings.TrimSuffix(o.Issuer, "/") + "/.well-known/openid-configuration"
 	resp, err := get(ctx, o, oidcURL)
 	if err != nil {
-		return nil, fail(check, err.Error(), reachRemedy)
+		return nil, failFetch(check, err)
 	}
 	d := &discovery{resp: resp}
 	if resp.status == http.StatusNotFound {

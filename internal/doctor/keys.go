@@ -23,7 +23,7 @@ func checkJWKS(ctx context.Context, o Options, jwksURI string) (*response, Item)
 	const check = "jwks"
 	resp, err := get(ctx, o, jwksURI)
 	if err != nil {
-		return nil, fail(check, err.Error(), reachRemedy)
+		return nil, failFetch(check, err)
 	}
 	if resp.status != http.StatusOK {
 		return resp, fail(check, fmt.Sprintf("%s answered HTTP %d", jwksURI, resp.status),

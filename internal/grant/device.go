@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // DeviceCode is a device authorization response (RFC 8628 §3.2).
@@ -23,10 +25,14 @@ type DeviceCode struct {
 func (c Client) DeviceAuth(ctx context.Context, endpoint string, scopes []string, extra url.Values) (*DeviceCode, error) {
 	conf := &oauth2.Config{ClientID: c.ClientID, Scopes: scopes,
 		Endpoint: oauth2.Endpoint{DeviceAuthURL: endpoint, TokenURL: c.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	const op = "start the device login"
+	if err := checkURL(op, "device authorization", endpoint); err != nil {
+		return nil, err
+	}
 	ctx = c.withExtra(ctx, extra)
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
-		return nil, describe("start the device login", endpoint, err)
+		return nil, describe(op, "device authorization", endpoint, err)
 	}
 	interval := time.Duration(da.Interval) * time.Second
 	if interval <= 0 {
@@ -44,20 +50,20 @@ func (c Client) DeviceToken(ctx context.Context, dc *DeviceCode, extra url.Value
 	// x/oauth2 would send the config's.
 	conf := &oauth2.Config{ClientID: c.ClientID,
 		Endpoint: oauth2.Endpoint{TokenURL: c.TokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+	const op = "finish the device login"
+	if err := checkURL(op, "token", c.TokenURL); err != nil {
+		return nil, err
+	}
 	tok, err := conf.DeviceAccessToken(c.withExtra(ctx, extra), dc.da)
 	if err != nil {
-		return nil, describe("finish the device login", c.TokenURL, err)
+		return nil, describe(op, "token", c.TokenURL, err)
 	}
-	if err := checkExpiresIn(tok); err != nil {
-		return nil, &Error{Op: "finish the device login", Err: err}
-	}
-	return c.fromOAuth2(tok), nil
+	return c.tokens(op, tok)
 }
 
 func (c Client) withExtra(ctx context.Context, extra url.Values) context.Context {
-	ctx = c.ctx(ctx)
 	if len(extra) > 0 {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, withParams(c.HTTP, extra))
+		return context.WithValue(ctx, oauth2.HTTPClient, withParams(httpx.NoRedirects(c.HTTP), extra))
 	}
-	return ctx
+	return c.ctx(ctx)
 }

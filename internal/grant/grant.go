@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // Client talks to one token endpoint as one public client. TokenURL is the
@@ -22,7 +25,10 @@ import (
 type Client struct {
 	ClientID string
 	TokenURL string
-	HTTP     *http.Client
+	// HTTP makes the requests. Every call uses a copy that follows no
+	// redirect and bounds what it reads (httpx.NoRedirects): each request
+	// carries a code, a token or a device code.
+	HTTP *http.Client
 	// Now dates expires_in; the caller's clock, so that expiry checks and
 	// expiry times agree.
 	Now func() time.Time
@@ -51,9 +57,10 @@ type Error struct {
 func (e *Error) Error() string {
 	switch {
 	case e.Code != "":
-		msg := fmt.Sprintf("%s: the provider answered %s", e.Op, e.Code)
+		// Code and Description are the provider's words: one inert line.
+		msg := fmt.Sprintf("%s: the provider answered %s", e.Op, term.Clean(e.Code))
 		if e.Description != "" {
-			msg += " (" + e.Description + ")"
+			msg += " (" + term.Clean(e.Description) + ")"
 		}
 		return msg
 	default:
@@ -80,38 +87,48 @@ func (c Client) config(redirectURI string) *oauth2.Config {
 	}
 }
 
+// ctx hands x/oauth2 the client it must use: without one it would take
+// http.DefaultClient, which follows redirects.
 func (c Client) ctx(ctx context.Context) context.Context {
-	if c.HTTP != nil {
-		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTP)
+	return context.WithValue(ctx, oauth2.HTTPClient, httpx.NoRedirects(c.HTTP))
+}
+
+// checkURL applies the one endpoint policy before anything is sent, also
+// to endpoints stored at an earlier login.
+func checkURL(op, what, u string) error {
+	if err := httpx.CheckEndpoint(u); err != nil {
+		return &Error{Op: op, Err: fmt.Errorf("the %s endpoint %w", what, err)}
 	}
-	return ctx
+	return nil
 }
 
 // Exchange redeems an authorization code with its PKCE verifier.
 func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
+	const op = "exchange the authorization code"
+	if err := checkURL(op, "token", c.TokenURL); err != nil {
+		return nil, err
+	}
 	tok, err := c.config(redirectURI).Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, describe("exchange the authorization code", c.TokenURL, err)
+		return nil, describe(op, "token", c.TokenURL, err)
 	}
-	if err := checkExpiresIn(tok); err != nil {
-		return nil, &Error{Op: "exchange the authorization code", Err: err}
-	}
-	return c.fromOAuth2(tok), nil
+	return c.tokens(op, tok)
 }
 
 // Refresh uses a refresh token (RFC 6749 §6). extra adds parameters to the
 // request: resource (RFC 8707) or Logto's organization_id, which x/oauth2's
 // refresh has no option for.
 func (c Client) Refresh(ctx context.Context, refreshToken string, extra url.Values) (*Tokens, error) {
+	const op = "refresh the tokens"
+	if err := checkURL(op, "token", c.TokenURL); err != nil {
+		return nil, err
+	}
 	src := c.config("").TokenSource(c.withExtra(ctx, extra), &oauth2.Token{RefreshToken: refreshToken})
 	tok, err := src.Token()
 	if err != nil {
-		return nil, describe("refresh the tokens", c.TokenURL, err)
+		return nil, describe(op, "token", c.TokenURL, err)
 	}
-	if err := checkExpiresIn(tok); err != nil {
-		return nil, &Error{Op: "refresh the tokens", Err: err}
-	}
-	return c.fromOAuth2(tok), nil
+	return c.tokens(op, tok)
 }
 
 // maxLifetime is far beyond any access token lifetime a provider gives; a
@@ -125,6 +142,19 @@ func checkExpiresIn(tok *oauth2.Token) error {
 		return fmt.Errorf("unusable response from the token endpoint: expires_in is %d seconds", tok.ExpiresIn)
 	}
 	return nil
+}
+
+// tokens turns a successful response into Tokens, refusing one whose
+// expires_in or tokens are unusable.
+func (c Client) tokens(op string, tok *oauth2.Token) (*Tokens, error) {
+	if err := checkExpiresIn(tok); err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	t := c.fromOAuth2(tok)
+	if err := checkCharset(t); err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	return t, nil
 }
 
 func (c Client) fromOAuth2(tok *oauth2.Token) *Tokens {
@@ -143,27 +173,34 @@ func (c Client) fromOAuth2(tok *oauth2.Token) *Tokens {
 }
 
 // describe never includes the response body: it may echo what we sent.
-func describe(op, tokenURL string, err error) error {
+// what names the endpoint: "token", "device authorization". A refused
+// redirect has no Code, so it is never taken for invalid_grant: the login
+// stays, and the next try may well work.
+func describe(op, what, endpoint string, err error) error {
+	var rd *httpx.RedirectError
+	if errors.As(err, &rd) {
+		return &Error{Op: op, Err: rd.Named("the " + what + " endpoint")}
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		e := &Error{Op: op, Code: re.ErrorCode, Description: re.ErrorDescription}
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode
 			if e.Code == "" {
-				e.Err = fmt.Errorf("the token endpoint answered HTTP %d (%s) without an OAuth error", e.Status, contentType(re.Response))
+				e.Err = fmt.Errorf("the %s endpoint answered HTTP %d (%s) without an OAuth error", what, e.Status, contentType(re.Response))
 			}
 		}
 		return e
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &Error{Op: op, Err: fmt.Errorf("could not reach the token endpoint %s: %w", tokenURL, ue.Err)}
+		return &Error{Op: op, Err: fmt.Errorf("could not reach the %s endpoint %s: %w", what, endpoint, ue.Err)}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Op: op, Err: fmt.Errorf("the token endpoint %s did not answer in time", tokenURL)}
+		return &Error{Op: op, Err: fmt.Errorf("the %s endpoint %s did not answer in time", what, endpoint)}
 	}
 	msg := strings.TrimPrefix(err.Error(), "oauth2: ")
-	return &Error{Op: op, Err: fmt.Errorf("unusable response from the token endpoint: %s", msg)}
+	return &Error{Op: op, Err: fmt.Errorf("unusable response from the %s endpoint: %s", what, msg)}
 }
 
 func contentType(r *http.Response) string {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // tokenRequest is one form POST about a token (RFC 7009 revocation, RFC 7662
@@ -17,9 +19,13 @@ type tokenRequest struct {
 	op, what, endpoint, token, hint string
 }
 
-// post sends r and returns the status and body (at most 1 MiB). A non-200
-// answer becomes an *Error carrying the OAuth error when the body has one.
+// post sends r and returns the body (at most httpx.MaxBody). A non-200
+// answer becomes an *Error carrying the OAuth error when the body has one;
+// a redirect is refused, since the request carries a token.
 func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
+	if err := checkURL(r.op, r.what, r.endpoint); err != nil {
+		return nil, err
+	}
 	form := url.Values{"token": {r.token}, "client_id": {c.ClientID}}
 	if r.hint != "" {
 		form.Set("token_type_hint", r.hint)
@@ -30,12 +36,12 @@ func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := httpx.NoRedirects(c.HTTP).Do(req)
 	if err != nil {
+		var rd *httpx.RedirectError
+		if errors.As(err, &rd) {
+			return nil, &Error{Op: r.op, Err: rd.Named("the " + r.what + " endpoint")}
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -43,8 +49,11 @@ func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
 		return nil, &Error{Op: r.op, Err: fmt.Errorf("could not reach the %s endpoint %s: %w", r.what, r.endpoint, err)}
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(resp.Body) // bounded by the transport
 	if resp.StatusCode == http.StatusOK {
+		if err != nil {
+			return nil, &Error{Op: r.op, Err: fmt.Errorf("read the %s response: %w", r.what, err)}
+		}
 		return body, nil
 	}
 	e := &Error{Op: r.op, Status: resp.StatusCode}

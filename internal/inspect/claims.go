@@ -34,8 +34,10 @@ func checkIss(c map[string]any, o Options) Check {
 	case !isString:
 		ch.Detail = "iss is not a string (RFC 7519 §4.1.1)"
 	case o.Issuer == "" && o.JWKSURL == "":
-		ch.OK = true
-		ch.Detail = iss + " (not pinned: no expected issuer was given, so the token's own iss was trusted to find its keys)"
+		// The token chose the server that vouches for it: a forger names
+		// their own issuer and signs with their own key. The signature
+		// check then proves nothing, so the token is not called valid.
+		ch.Detail = iss + " (not pinned: no expected issuer was given, so the keys came from the token's own iss and a matching signature proves nothing; give the issuer with --issuer or a profile)"
 	case o.Issuer == "":
 		ch.OK = true
 		ch.Detail = iss + " (not checked: no expected issuer was given)"

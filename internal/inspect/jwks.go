@@ -6,17 +6,16 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
-)
 
-// maxJWKS bounds a JWK Set read; real ones are a few KiB, and a hostile
-// endpoint must not exhaust memory.
-const maxJWKS = 1 << 20
+	"github.com/sesame-cli/sesame/internal/httpx"
+)
 
 // jwks is a fetched JWK Set (RFC 7517 §5) reduced to the keys sesame can
 // verify with. skipped maps the kid of each key left out to why, so that a
@@ -28,8 +27,14 @@ type jwks struct {
 }
 
 // fetchJWKS GETs the set at u. revalidate asks caches on the way for a
-// fresh copy (RFC 9111 §5.2.1.4), for when a kid was not found.
+// fresh copy (RFC 9111 §5.2.1.4), for when a kid was not found. A redirect
+// is followed within the origin only, since another origin would choose
+// the keys, and the body is bounded (httpx.SameOrigin).
 func fetchJWKS(ctx context.Context, hc *http.Client, u string, revalidate bool) (*jwks, error) {
+	// Keys fetched over plain http from another machine prove nothing.
+	if err := httpx.CheckEndpoint(u); err != nil {
+		return nil, fmt.Errorf("the JWKS URL %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("JWKS URL %q: %w", u, err)
@@ -38,20 +43,21 @@ func fetchJWKS(ctx context.Context, hc *http.Client, u string, revalidate bool) 
 	if revalidate {
 		req.Header.Set("Cache-Control", "no-cache")
 	}
-	resp, err := hc.Do(req)
+	resp, err := httpx.SameOrigin(hc).Do(req)
 	if err != nil {
+		var rd *httpx.RedirectError
+		if errors.As(err, &rd) {
+			return nil, rd.Named(u)
+		}
 		return nil, err // a *url.Error, which names the URL
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s answered HTTP %d", u, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", u, err)
-	}
-	if len(body) > maxJWKS {
-		return nil, fmt.Errorf("%s returned more than %d bytes", u, maxJWKS)
 	}
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`

@@ -6,8 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // Layout limits: a name wider than nameWidth gets its own line, a value
@@ -46,17 +47,17 @@ func Render(w io.Writer, r *Report, now time.Time, color bool) {
 		if !c.OK {
 			mark = p(red, "✗")
 		}
-		fmt.Fprintf(&b, "%s %-9s  %s\n", mark, c.Name, safe(c.Detail))
+		fmt.Fprintf(&b, "%s %-9s  %s\n", mark, c.Name, term.Clean(c.Detail))
 	}
 	for _, prob := range r.Problems {
 		if name, detail, _ := strings.Cut(prob, ": "); !checked[name] {
-			fmt.Fprintf(&b, "%s %-9s  %s\n", p(red, "✗"), name, safe(detail))
+			fmt.Fprintf(&b, "%s %-9s  %s\n", p(red, "✗"), name, term.Clean(detail))
 		}
 	}
 	if r.Valid {
 		b.WriteString(p(green, "valid") + "\n")
 	} else if len(r.Problems) > 0 {
-		b.WriteString(p(red, "INVALID: "+safe(r.Problems[0])) + "\n")
+		b.WriteString(p(red, "INVALID: "+term.Clean(r.Problems[0])) + "\n")
 	} else {
 		b.WriteString(p(red, "INVALID") + "\n")
 	}
@@ -68,7 +69,7 @@ func Render(w io.Writer, r *Report, now time.Time, color bool) {
 func headerLine(h map[string]any) string {
 	var parts []string
 	for _, k := range sortedKeys(h, []string{"alg", "kid", "typ"}) {
-		parts = append(parts, safe(k)+"="+cut(safe(scalar(h[k])), 60))
+		parts = append(parts, term.Clean(k)+"="+cut(term.Clean(scalar(h[k])), 60))
 	}
 	return strings.Join(parts, "  ")
 }
@@ -78,8 +79,8 @@ func writeClaims(b *strings.Builder, claims map[string]any, now time.Time, p fun
 	values := make([][]string, len(names))
 	nameW, valW := 0, 0
 	for i, n := range names {
-		values[i] = wrap(safe(claimValue(n, claims[n], now)), valueWidth, maxLines)
-		if w := utf8.RuneCountInString(safe(n)); w <= nameWidth {
+		values[i] = wrap(term.Clean(claimValue(n, claims[n], now)), valueWidth, maxLines)
+		if w := utf8.RuneCountInString(term.Clean(n)); w <= nameWidth {
 			nameW = max(nameW, w)
 		}
 		for _, l := range values[i] {
@@ -87,7 +88,7 @@ func writeClaims(b *strings.Builder, claims map[string]any, now time.Time, p fun
 		}
 	}
 	for i, n := range names {
-		label := safe(n)
+		label := term.Clean(n)
 		if utf8.RuneCountInString(label) > nameWidth {
 			// A long name (a namespaced claim URL) gets a line of its own
 			// rather than pushing every other value right.
@@ -156,17 +157,6 @@ func wrap(s string, width, maxLines int) []string {
 		r = []rune(strings.TrimLeft(string(r[at:]), " "))
 	}
 	return append(lines, string(r))
-}
-
-// safe replaces control and bidirectional-override characters with U+FFFD,
-// so that a hostile claim cannot send ANSI escapes or reorder the screen.
-func safe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Bidi_Control, r) {
-			return '�'
-		}
-		return r
-	}, s)
 }
 
 func cut(s string, n int) string {

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sesame-cli/sesame/internal/browser"
 	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/session"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // Device runs the device authorization grant (RFC 8628) for machines
@@ -28,6 +30,9 @@ func Device(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err := CheckParams(o.Params); err != nil {
 		return nil, err
 	}
+	if err := checkVerifiable(o); err != nil {
+		return nil, err
+	}
 	extra := url.Values{}
 	for _, r := range o.Resources {
 		extra.Add("resource", r)
@@ -44,9 +49,12 @@ func Device(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(o.Stderr, "To sign in, open this URL on any device:\n\n  %s\n\nand enter the code:  %s\n\n", dc.VerificationURI, dc.UserCode)
+	if err := checkVerificationURIs(dc); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Stderr, "To sign in, open this URL on any device:\n\n  %s\n\nand enter the code:  %s\n\n", term.Clean(dc.VerificationURI), term.Clean(dc.UserCode))
 	if dc.VerificationURIComplete != "" {
-		fmt.Fprintf(o.Stderr, "(or open %s, which carries the code)\n\n", dc.VerificationURIComplete)
+		fmt.Fprintf(o.Stderr, "(or open %s, which carries the code)\n\n", term.Clean(dc.VerificationURIComplete))
 	}
 	wait := o.Timeout
 	if !dc.Expiry.IsZero() {
@@ -71,6 +79,28 @@ func Device(ctx context.Context, o Options) (*session.Tokens, error) {
 	}
 	o.trace("callback", start)
 	return keep(ctx, o, got, "")
+}
+
+// checkVerificationURIs makes sure what the user is told to open is a web
+// page (RFC 8628 §3.2): the same rule as for what sesame opens itself, so
+// that a provider cannot send the user to a file: URL, a custom scheme or
+// javascript:.
+func checkVerificationURIs(dc *grant.DeviceCode) error {
+	if dc.VerificationURI == "" {
+		return errors.New("start the device login: the provider sent no verification_uri (RFC 8628 §3.2)")
+	}
+	for _, u := range []struct{ name, v string }{
+		{"verification_uri", dc.VerificationURI},
+		{"verification_uri_complete", dc.VerificationURIComplete},
+	} {
+		if u.v == "" {
+			continue
+		}
+		if err := browser.CheckURL(u.v); err != nil {
+			return fmt.Errorf("start the device login: the provider's %s is unusable: %w", u.name, err)
+		}
+	}
+	return nil
 }
 
 func merge(a, b url.Values) url.Values {

@@ -66,6 +66,9 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err := CheckParams(o.Params); err != nil {
 		return nil, err
 	}
+	if err := checkVerifiable(o); err != nil {
+		return nil, err
+	}
 	if !o.Endpoints.SupportsS256() {
 		fmt.Fprintf(o.Stderr, "warning: the provider does not list S256 in code_challenge_methods_supported; sending it anyway\n")
 	}
@@ -92,13 +95,30 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The browser, and the user with --no-browser, get the listener's
+	// one-time start URL: the authorization URL itself would sit in the
+	// browser launcher's command line, readable by every local user.
+	startURL, err := srv.Start(authURL)
+	if err != nil {
+		return nil, err
+	}
+	// A second fetch of the start URL may come while the code is being
+	// exchanged (another program signed in first, the user's browser came
+	// second): nothing may be stored then.
+	save := o.Save
+	o.Save = func(t *session.Tokens) error {
+		if err := srv.Err(); err != nil {
+			return err
+		}
+		return save(t)
+	}
 
-	fmt.Fprintf(o.Stderr, "Open this URL in a browser to sign in:\n\n  %s\n\n", authURL)
+	fmt.Fprintf(o.Stderr, "Open this URL in a browser to sign in:\n\n  %s\n\n", startURL)
 	started := time.Now()
 	if !o.NoBrowser {
 		// pkg/browser waits for the launcher; never let it hold up the wait.
 		go func() {
-			if err := o.Browser.Open(authURL); err != nil {
+			if err := o.Browser.Open(startURL); err != nil {
 				fmt.Fprintf(o.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
 				return
 			}
@@ -113,6 +133,9 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	defer cancel()
 	resp, err := srv.Wait(waitCtx)
 	if err != nil {
+		if stopped := srv.Err(); stopped != nil {
+			return nil, stopped
+		}
 		return nil, waitError(err, o.Timeout, srv.Refused())
 	}
 	o.trace("callback", started)
@@ -142,18 +165,39 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 	return keep(ctx, o, got, req.nonce)
 }
 
+// checkVerifiable refuses, before anything is sent, an OpenID Connect login
+// whose ID token could not be verified: without an issuer and a JWKS URL
+// the signature, iss and aud cannot be checked, and an unchecked ID token
+// must never be stored or printed. A plain OAuth 2.0 provider, which sends
+// no ID token, is used by leaving openid out of the scopes.
+func checkVerifiable(o Options) error {
+	if !slices.Contains(o.Scopes, "openid") || o.Endpoints.IsOIDC() {
+		return nil
+	}
+	missing := "no jwks_uri"
+	if o.Endpoints.Issuer == "" {
+		missing = "no issuer"
+	}
+	return fmt.Errorf("the login asks for the openid scope, but the provider has %s, so its ID tokens cannot be verified.\n"+
+		"Set issuer and jwks_url in the profile, or, for a plain OAuth 2.0 provider that issues no ID tokens, scopes without openid (--scope)", missing)
+}
+
 // keep verifies the ID token of a token response (with the login's nonce,
 // when it sent one), then stores the result: nothing unverified is kept.
 func keep(ctx context.Context, o Options, got *grant.Tokens, nonce string) (*session.Tokens, error) {
 	t := &session.Tokens{
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
 		AccessToken: got.AccessToken, TokenType: got.TokenType, RefreshToken: got.RefreshToken,
-		Expiry: got.Expiry, Scope: got.Scope, IDToken: got.IDToken, ObtainedAt: o.Now().UTC(),
+		Expiry: got.Expiry, Scope: got.Scope, ObtainedAt: o.Now().UTC(),
 	}
 	if t.Scope == "" { // RFC 6749 §5.1: omitted means as requested
 		t.Scope = strings.Join(o.Scopes, " ")
 	}
-	if slices.Contains(o.Scopes, "openid") && o.Endpoints.IsOIDC() {
+	switch {
+	case slices.Contains(o.Scopes, "openid"):
+		if err := checkVerifiable(o); err != nil {
+			return nil, err
+		}
 		if got.IDToken == "" {
 			return nil, errors.New("the provider returned no ID token although the openid scope was requested")
 		}
@@ -163,7 +207,11 @@ func keep(ctx context.Context, o Options, got *grant.Tokens, nonce string) (*ses
 			return nil, err
 		}
 		o.trace("verification", start)
-		t.Identity = id
+		t.IDToken, t.Identity = got.IDToken, id
+	case got.IDToken != "":
+		// Not asked for, so there is no nonce to bind it to this login:
+		// it is not kept, and nothing can print it later.
+		fmt.Fprintln(o.Stderr, "warning: the provider sent an ID token although openid was not requested; it was not kept")
 	}
 	if err := o.Save(t); err != nil {
 		return nil, err

@@ -54,8 +54,16 @@ func TestLoginApproved(t *testing.T) {
 			if status != 200 || !strings.Contains(page, "Signed in") || strings.Contains(page, toks.AccessToken) {
 				t.Errorf("page %d %s", status, page)
 			}
-			if stderr := opts.Stderr.(*bytes.Buffer).String(); !strings.Contains(stderr, "code_challenge_method=S256") {
-				t.Errorf("URL not printed: %s", stderr)
+			// The browser and stderr get the start URL, never the
+			// authorization request.
+			stderr := opts.Stderr.(*bytes.Buffer).String()
+			if !strings.HasPrefix(b.URL(), "http://127.0.0.1:") || !strings.Contains(stderr, "\n  "+b.URL()+"\n") {
+				t.Errorf("browser opened at %q; stderr:\n%s", b.URL(), stderr)
+			}
+			for _, s := range []string{b.URL(), stderr} {
+				if strings.Contains(s, "code_challenge") || strings.Contains(s, "state=") || strings.Contains(s, idp.Issuer) {
+					t.Errorf("the authorization URL leaked: %s", s)
+				}
 			}
 		})
 	}
@@ -141,7 +149,64 @@ func TestNoBrowserPrintsURLAndWaits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("err %v", err)
 	}
-	if !strings.Contains(opts.Stderr.(*bytes.Buffer).String(), idp.Issuer) {
-		t.Error("URL not printed")
+	stderr := opts.Stderr.(*bytes.Buffer).String()
+	if !strings.Contains(stderr, "\n  http://127.0.0.1:") || strings.Contains(stderr, idp.Issuer) || strings.Contains(stderr, "code_challenge") {
+		t.Errorf("the start URL is not what was printed:\n%s", stderr)
+	}
+}
+
+// secondFetch opens the start URL a second time, as another program that
+// read it would: before the user signs in, or while the code of a sign-in
+// is being exchanged.
+type secondFetch struct {
+	idp            *testidp.IdP
+	duringExchange bool
+	done           chan struct{}
+}
+
+func (o *secondFetch) Open(startURL string) error {
+	go func() {
+		defer close(o.done)
+		authURL, err := testidp.ResolveStart(startURL)
+		if err != nil {
+			return
+		}
+		if o.duringExchange {
+			next, err := o.idp.Authorize(authURL, testidp.Approve)
+			if err != nil {
+				return
+			}
+			go func() {
+				if resp, err := http.Get(next); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			time.Sleep(100 * time.Millisecond) // the token response is delayed
+		}
+		if resp, err := http.Get(startURL); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
+func TestStartURLOpenedTwiceSavesNothing(t *testing.T) {
+	for _, during := range []bool{false, true} {
+		t.Run(map[bool]string{false: "before the callback", true: "during the exchange"}[during], func(t *testing.T) {
+			idp := testidp.New(t, testidp.Options{})
+			idp.Delay(300 * time.Millisecond)
+			o := &secondFetch{idp: idp, duringExchange: during, done: make(chan struct{})}
+			var saved []*session.Tokens
+			opts := options(t, idp, nil, &saved)
+			opts.Browser = o
+			_, err := Run(context.Background(), opts)
+			<-o.done
+			if err == nil || !strings.Contains(err.Error(), "opened a second time") || len(saved) != 0 {
+				t.Fatalf("err %v, saved %d", err, len(saved))
+			}
+			if exchanged := idp.Grants("authorization_code"); exchanged != map[bool]int{false: 0, true: 1}[during] {
+				t.Errorf("%d code exchanges", exchanged)
+			}
+		})
 	}
 }

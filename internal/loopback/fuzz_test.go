@@ -184,7 +184,7 @@ func FuzzCallback(f *testing.F) {
 			req := (&http.Request{
 				Method: method, URL: &url.URL{Path: path, RawQuery: rawQuery},
 				Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-				Header: http.Header{}, Host: "127.0.0.1", RemoteAddr: "127.0.0.1:50000",
+				Header: http.Header{}, Host: s.host, RemoteAddr: "127.0.0.1:50000",
 			}).WithContext(context.Background())
 			w := httptest.NewRecorder()
 			s.ServeHTTP(w, req)

@@ -1,18 +1,26 @@
 // Package loopback receives the OAuth authorization response on a one-shot
-// HTTP listener bound to 127.0.0.1 (RFC 8252 §7.3). It checks state and, where
-// the provider supports it, the RFC 9207 iss parameter before anything else
-// sees the response.
+// HTTP listener bound to 127.0.0.1 (RFC 8252 §7.3). It serves only requests
+// addressed to that IP literal, hands the browser the authorization request
+// through a one-time start URL, and checks state and, where the provider
+// supports it, the RFC 9207 iss parameter before anything else sees the
+// response.
 package loopback
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // CallbackPath is the path of the redirect URI.
@@ -46,9 +54,10 @@ type AuthError struct {
 }
 
 func (e *AuthError) Error() string {
-	msg := "the identity provider returned " + e.Code
+	// Code and Description came in the query: one inert line.
+	msg := "the identity provider returned " + term.Clean(e.Code)
 	if e.Description != "" {
-		msg += ": " + e.Description
+		msg += ": " + term.Clean(e.Description)
 	}
 	return msg
 }
@@ -71,14 +80,21 @@ func (r *Response) Finish(p Page) {
 type Server struct {
 	opts    Options
 	ln      net.Listener
+	host    string // 127.0.0.1:PORT, the only Host served
 	srv     *http.Server
 	results chan *Response
+	stop    chan struct{} // closed when the listener stops the login itself
 
-	mu       sync.Mutex
-	accepted bool
-	refused  int
-	closing  chan struct{}
-	close    sync.Once
+	mu         sync.Mutex
+	authURL    string // where the start URL redirects
+	startPath  string // "" until Start
+	opened     bool   // the start URL was fetched
+	stopped    error  // why the listener stopped the login
+	accepted   bool
+	refused    int
+	warnedHost bool
+	closing    chan struct{}
+	close      sync.Once
 }
 
 // Listen binds 127.0.0.1 (never "localhost", which may resolve to another
@@ -91,7 +107,8 @@ func Listen(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on 127.0.0.1:%d for the login callback: %w", opts.Port, err)
 	}
-	s := &Server{opts: opts, ln: ln, results: make(chan *Response, 1), closing: make(chan struct{})}
+	s := &Server{opts: opts, ln: ln, host: ln.Addr().String(), results: make(chan *Response, 1),
+		stop: make(chan struct{}), closing: make(chan struct{})}
 	s.srv = &http.Server{
 		Handler: s,
 		// Slow or idle clients must not hold the login hostage.
@@ -107,7 +124,37 @@ func Listen(opts Options) (*Server, error) {
 
 // RedirectURI is the redirect_uri to send: the IP literal and the real port.
 func (s *Server) RedirectURI() string {
-	return "http://" + s.ln.Addr().String() + CallbackPath
+	return "http://" + s.host + CallbackPath
+}
+
+// Start arms the one-time start URL and returns it: the browser is opened
+// there instead of at authURL, which carries the state and PKCE challenge,
+// because a browser's command line (ps, /proc) is readable by every user
+// of the machine. The start URL answers its first GET with a redirect to
+// authURL. A second GET means some other program has the address too, and
+// possibly the authorization request it led to, so it stops the login: Wait
+// and Err then report it. A login calls Start once, before opening the
+// browser.
+func (s *Server) Start(authURL string) (string, error) {
+	u, err := url.Parse(authURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", errors.New("the authorization endpoint is not an absolute http(s) URL")
+	}
+	b := make([]byte, 16) // 128 bits: not guessable while the login waits
+	rand.Read(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.authURL, s.startPath = authURL, "/start/"+base64.RawURLEncoding.EncodeToString(b)
+	return "http://" + s.host + s.startPath, nil
+}
+
+// Err reports why the listener stopped the login itself (the start URL was
+// opened a second time), or nil. A login checks it again before storing
+// tokens, since the second fetch may come while the code is exchanged.
+func (s *Server) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // Refused reports how many callbacks were refused for a wrong state.
@@ -117,11 +164,17 @@ func (s *Server) Refused() int {
 	return s.refused
 }
 
-// Wait returns the first accepted response, or ctx's error.
+// Wait returns the first accepted response, or why the login stopped: Err,
+// or ctx's error.
 func (s *Server) Wait(ctx context.Context) (*Response, error) {
 	select {
 	case r := <-s.results:
+		if err := s.Err(); err != nil {
+			return nil, err // the pending page is answered by Close
+		}
 		return r, nil
+	case <-s.stop:
+		return nil, s.Err()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -140,13 +193,28 @@ func (s *Server) Close() {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != CallbackPath {
+	// DNS rebinding: a web page can point its own host name at 127.0.0.1 and
+	// have the user's browser send requests here, then read the answers as
+	// its own. Those requests name that host, never the IP literal the
+	// redirect URI and start URL use (the literal, not "localhost": RFC 8252
+	// §8.3), so anything else is refused before it is looked at.
+	if r.Host != s.host {
+		s.warnHost()
+		render(w, http.StatusMisdirectedRequest, Page{Message: "This request was not addressed to 127.0.0.1, so it was refused. Open the address sesame printed in the terminal."})
+		return
+	}
+	start := s.isStart(r.URL.Path)
+	if r.URL.Path != CallbackPath && !start {
 		http.NotFound(w, r)
 		return
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		render(w, http.StatusMethodNotAllowed, Page{Message: "This address only accepts the sign-in redirect."})
+		return
+	}
+	if start {
+		s.serveStart(w)
 		return
 	}
 	q := r.URL.Query()
@@ -161,9 +229,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	dup := s.accepted
+	dup, stopped := s.accepted, s.stopped != nil
 	s.accepted = true
 	s.mu.Unlock()
+	if stopped {
+		render(w, http.StatusBadRequest, Page{Message: "The login stopped. Return to the terminal for details."})
+		return
+	}
 	if dup {
 		render(w, http.StatusConflict, Page{Message: "This login already received its response. Return to the terminal."})
 		return
@@ -192,6 +264,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	render(w, statusFor(page), page)
 	go s.Close() // one accepted callback per login
+}
+
+func (s *Server) isStart(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startPath != "" && subtle.ConstantTimeCompare([]byte(path), []byte(s.startPath)) == 1
+}
+
+// serveStart redirects the first GET of the start URL to the authorization
+// URL and stops the login on any later one.
+func (s *Server) serveStart(w http.ResponseWriter) {
+	s.mu.Lock()
+	again := s.opened
+	s.opened = true
+	if again && s.stopped == nil {
+		s.stopped = fmt.Errorf("the sign-in start address http://%s%s was opened a second time; another program may be watching this login, so it was stopped; run the login again", s.host, s.startPath)
+		close(s.stop)
+	}
+	authURL := s.authURL
+	s.mu.Unlock()
+	if again {
+		render(w, http.StatusGone, Page{Message: "This sign-in address was already used, so the login was stopped: another program may have opened it. Return to the terminal and run the login again."})
+		return
+	}
+	h := w.Header()
+	h.Set("Location", authURL)
+	// Never replayed from a cache, and the start URL is not sent on.
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusFound)
+}
+
+// warnHost warns once per login: a hostile page could send many requests.
+func (s *Server) warnHost() {
+	s.mu.Lock()
+	first := !s.warnedHost
+	s.warnedHost = true
+	s.mu.Unlock()
+	if first {
+		s.opts.Warn("refused a request addressed to another host than " + s.host + " (a web page trying DNS rebinding?); still waiting")
+	}
 }
 
 func statusFor(p Page) int {

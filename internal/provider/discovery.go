@@ -13,11 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-)
 
-// maxDocument bounds what we read from a discovery or JWKS endpoint; real
-// documents are a few KiB, and a hostile endpoint must not exhaust memory.
-const maxDocument = 1 << 20
+	"github.com/sesame-cli/sesame/internal/httpx"
+)
 
 // Metadata is the part of a discovery document sesame uses
 // (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, RFC 9207 §3).
@@ -38,6 +36,9 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	IssParameterSupported             bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+
+	// URL is where the document was found, for messages about it.
+	URL string `json:"-"`
 }
 
 // IssuerMismatchError reports a discovery document whose issuer differs from
@@ -82,6 +83,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	if md.AuthorizationEndpoint == "" || md.TokenEndpoint == "" {
 		return nil, fmt.Errorf("the discovery document at %s lacks authorization_endpoint or token_endpoint", oidcURL)
 	}
+	md.URL = oidcURL
 	return md, nil
 }
 
@@ -101,24 +103,31 @@ func fetchMetadata(ctx context.Context, hc *http.Client, docURL string) (*Metada
 	return &md, nil
 }
 
-// getJSON GETs a small JSON document and explains the usual failures.
+// keysClient is the client go-oidc fetches JWK Sets with: redirects only
+// within the origin, and a bounded body, since go-oidc reads it whole.
+func keysClient(hc *http.Client) *http.Client { return httpx.SameOrigin(hc) }
+
+// getJSON GETs a small JSON document and explains the usual failures. A
+// document may move within its origin, never to another: that origin would
+// choose the endpoints (httpx.SameOrigin, which also bounds the body).
 func getJSON(ctx context.Context, hc *http.Client, docURL string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", docURL, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := httpx.SameOrigin(hc).Do(req)
 	if err != nil {
+		var rd *httpx.RedirectError
+		if errors.As(err, &rd) {
+			return nil, rd.Named(docURL)
+		}
 		return nil, fmt.Errorf("fetch %s: %w", docURL, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", docURL, err)
-	}
-	if len(body) > maxDocument {
-		return nil, fmt.Errorf("%s returned more than %d bytes", docURL, maxDocument)
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound:

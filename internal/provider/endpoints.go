@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // Endpoints is everything sesame needs to talk to one provider. It is
@@ -55,14 +57,19 @@ func FromMetadata(md *Metadata) Endpoints {
 // or incomplete documents); without one, override must name at least the
 // authorization and token endpoints, as plain OAuth 2.0 providers such as
 // GitHub OAuth apps publish no discovery document.
+//
+// Every endpoint, discovered or configured, must pass httpx.CheckEndpoint
+// before anything is sent: a discovery document is as untrusted as any
+// other input, and it is where the code and tokens would go.
 func Resolve(ctx context.Context, hc *http.Client, override Endpoints) (Endpoints, error) {
 	ep := Endpoints{}
+	docURL := ""
 	if override.Issuer != "" {
 		md, err := Discover(ctx, hc, override.Issuer)
 		if err != nil {
 			return Endpoints{}, err
 		}
-		ep = FromMetadata(md)
+		ep, docURL = FromMetadata(md), md.URL
 	}
 	merge(&ep.Auth, override.Auth)
 	merge(&ep.Token, override.Token)
@@ -75,7 +82,37 @@ func Resolve(ctx context.Context, hc *http.Client, override Endpoints) (Endpoint
 	if ep.Auth == "" || ep.Token == "" {
 		return Endpoints{}, fmt.Errorf("no provider configured: set an issuer, or auth_url and token_url for a plain OAuth 2.0 provider")
 	}
+	if err := checkEndpoints(ep, override, docURL); err != nil {
+		return Endpoints{}, err
+	}
 	return ep, nil
+}
+
+// checkEndpoints applies the one URL policy to each resolved endpoint and
+// says where a bad one came from: the profile setting (file, environment
+// or flag) that overrode discovery, or the discovery document.
+func checkEndpoints(ep, override Endpoints, docURL string) error {
+	for _, f := range []struct{ field, key, val, over string }{
+		{"authorization_endpoint", "auth_url", ep.Auth, override.Auth},
+		{"token_endpoint", "token_url", ep.Token, override.Token},
+		{"userinfo_endpoint", "userinfo_url", ep.Userinfo, override.Userinfo},
+		{"jwks_uri", "jwks_url", ep.JWKS, override.JWKS},
+		{"revocation_endpoint", "revocation_url", ep.Revocation, override.Revocation},
+		{"introspection_endpoint", "introspection_url", ep.Introspection, override.Introspection},
+		{"end_session_endpoint", "end_session_url", ep.EndSession, override.EndSession},
+		{"device_authorization_endpoint", "device_url", ep.Device, override.Device},
+	} {
+		if f.val == "" {
+			continue
+		}
+		if err := httpx.CheckEndpoint(f.val); err != nil {
+			if f.over != "" || docURL == "" {
+				return fmt.Errorf("the profile's %s: %w", f.key, err)
+			}
+			return fmt.Errorf("the discovery document at %s has an unusable %s: %w; the provider must fix its metadata, or set %s in the profile", docURL, f.field, err, f.key)
+		}
+	}
+	return nil
 }
 
 func merge(dst *string, v string) {

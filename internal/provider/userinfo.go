@@ -2,9 +2,12 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // UserinfoResponse is what a userinfo endpoint answered.
@@ -15,20 +18,28 @@ type UserinfoResponse struct {
 }
 
 // Userinfo calls the userinfo endpoint with a Bearer access token
-// (OpenID Connect Core §5.3, RFC 6750 §2.1).
+// (OpenID Connect Core §5.3, RFC 6750 §2.1). It follows no redirect: the
+// token would go along (httpx.NoRedirects).
 func Userinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string) (*UserinfoResponse, error) {
+	if err := httpx.CheckEndpoint(endpoint); err != nil {
+		return nil, fmt.Errorf("the userinfo endpoint %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
 		return nil, fmt.Errorf("userinfo endpoint %q: %w", endpoint, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := httpx.NoRedirects(hc).Do(req)
 	if err != nil {
+		var rd *httpx.RedirectError
+		if errors.As(err, &rd) {
+			return nil, rd.Named("the userinfo endpoint")
+		}
 		return nil, fmt.Errorf("call the userinfo endpoint: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read the userinfo response: %w", err)
 	}

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/sesame-cli/sesame/internal/fsperm"
+	"github.com/sesame-cli/sesame/internal/store"
 )
 
 // DefaultLockTimeout bounds the wait for another sesame process's refresh.
@@ -31,14 +34,19 @@ func (e *LockTimeoutError) Error() string {
 // apart from the secret store; the OS drops it when its holder dies, so a
 // crashed process never blocks the others.
 func (s *Session) lock(ctx context.Context) (func(), error) {
-	if s.LockDir == "" {
-		return nil, errors.New("no lock directory configured")
+	if err := s.CheckLockDir(); err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the lock directory: %w", err)
-	}
+	// A link where the lock file belongs would have sesame create, or hold
+	// open, a file of someone else's choosing: it is refused, and the open
+	// itself does not follow one (O_NOFOLLOW) should it appear in between.
 	path := filepath.Join(s.LockDir, url.PathEscape(s.Profile)+".lock")
-	fl := flock.New(path)
+	if fi, err := os.Lstat(path); err == nil {
+		if err := fsperm.Private(path, fi); err != nil {
+			return nil, err
+		}
+	}
+	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|fsperm.NoFollow), flock.SetPermissions(0o600))
 	timeout := s.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
@@ -56,4 +64,17 @@ func (s *Session) lock(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { fl.Unlock() }, nil
+}
+
+// CheckLockDir makes sure the lock directory exists and is private, so a
+// login can report a bad state directory before the user signs in rather
+// than when it saves the tokens.
+func (s *Session) CheckLockDir() error {
+	if s.LockDir == "" {
+		if s.LockDirErr != nil {
+			return s.LockDirErr
+		}
+		return errors.New("no lock directory configured")
+	}
+	return store.MkdirPrivate(s.LockDir)
 }

@@ -22,15 +22,31 @@ func (s *Session) Fresh(ctx context.Context, minTTL time.Duration, force bool) (
 	return s.fresh(ctx, minTTL, force, func(t *Tokens) time.Time { return t.Expiry })
 }
 
-// FreshID is Fresh for the ID token's expiry, for callers that present the
-// ID token (the Kubernetes OIDC authenticator).
+// FreshID is Fresh for the ID token, for callers that present it (the
+// Kubernetes OIDC authenticator). It refreshes when the ID token is due and
+// never returns one that has expired, or one without the record of a
+// verification (an entry written by an older sesame): a relying party
+// would refuse the first, and the second was never checked here. Both need
+// a new login.
 func (s *Session) FreshID(ctx context.Context, minTTL time.Duration) (*Tokens, error) {
-	return s.fresh(ctx, minTTL, false, func(t *Tokens) time.Time {
+	t, err := s.fresh(ctx, minTTL, false, func(t *Tokens) time.Time {
 		if t.Identity == nil {
 			return time.Time{}
 		}
 		return t.Identity.Expiry
 	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.IDToken == "":
+		return nil, fmt.Errorf("profile %q has no ID token (was the openid scope requested?)", s.Profile)
+	case t.Identity == nil || t.Identity.Expiry.IsZero():
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the stored ID token carries no record of its verification"}
+	case !s.now().Before(t.Identity.Expiry):
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the ID token has expired and the provider issued no new one on refresh"}
+	}
+	return t, nil
 }
 
 func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, expiry func(*Tokens) time.Time) (*Tokens, error) {

@@ -16,9 +16,15 @@ import (
 type LoginRequiredError struct {
 	Profile string
 	Reason  string
+	// Unreadable marks a stored entry that cannot be read at all. The
+	// message then names both ways out, since the user may just want it gone.
+	Unreadable bool
 }
 
 func (e *LoginRequiredError) Error() string {
+	if e.Unreadable {
+		return fmt.Sprintf("%s; `%s` replaces them and `%s` removes them", e.Reason, LoginCommand(e.Profile), logoutCommand(e.Profile))
+	}
 	return fmt.Sprintf("%s; run `%s`", e.Reason, LoginCommand(e.Profile))
 }
 
@@ -28,6 +34,13 @@ func LoginCommand(profile string) string {
 		return "sesame login"
 	}
 	return "sesame login --profile " + profile
+}
+
+func logoutCommand(profile string) string {
+	if profile == "" || profile == "default" {
+		return "sesame logout --no-revoke"
+	}
+	return "sesame logout --profile " + profile + " --no-revoke"
 }
 
 // Session is one profile's stored login.
@@ -40,6 +53,9 @@ type Session struct {
 	// wait for another process (DefaultLockTimeout when zero).
 	LockDir     string
 	LockTimeout time.Duration
+	// LockDirErr, when LockDir is empty, says why (no home directory);
+	// commands that need the lock report it.
+	LockDirErr error
 	// TokenURL and RevocationURL, when set, replace the stored endpoints
 	// (a broker that adds client authentication).
 	TokenURL, RevocationURL string
@@ -80,18 +96,24 @@ func (s *Session) now() time.Time {
 	return time.Now()
 }
 
-// Load reads the stored tokens.
+// Load reads the stored tokens. An entry that cannot be read (a damaged
+// keychain entry, JSON that does not decode, a format from a newer sesame)
+// is a LoginRequiredError like a missing one, so that login can replace it
+// and logout remove it instead of both stopping at it.
 func (s *Session) Load() (*Tokens, error) {
 	b, err := s.Store.Get(Key(s.Profile))
-	if errors.Is(err, store.ErrNotFound) {
+	var ce *store.CorruptError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("not logged in (profile %q)", s.Profile)}
-	}
-	if err != nil {
+	case errors.As(err, &ce):
+		return nil, &LoginRequiredError{Profile: s.Profile, Unreadable: true, Reason: fmt.Sprintf("the stored tokens for profile %q are damaged (%s)", s.Profile, ce.Reason)}
+	case err != nil:
 		return nil, fmt.Errorf("read stored tokens: %w", err)
 	}
 	t, err := decode(b)
 	if err != nil {
-		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("the stored tokens for profile %q cannot be used (%v)", s.Profile, err)}
+		return nil, &LoginRequiredError{Profile: s.Profile, Unreadable: true, Reason: fmt.Sprintf("the stored tokens for profile %q cannot be used (%v)", s.Profile, err)}
 	}
 	if s.Issuer != "" && t.Endpoints.Issuer != s.Issuer || s.ClientID != "" && t.ClientID != s.ClientID {
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("profile %q now names another issuer or client than the stored login (%s, %s)", s.Profile, t.Endpoints.Issuer, t.ClientID)}

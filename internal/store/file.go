@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/sesame-cli/sesame/internal/fsperm"
 )
 
 // File stores each value in its own file, readable only by the owner. It is
@@ -23,25 +25,11 @@ type File struct {
 
 var _ Store = (*File)(nil)
 
-// NewFile returns a file store rooted at dir. The directory is created
-// (mode 0700) on the first Set.
+// NewFile returns a file store rooted at dir, an absolute path. The
+// directory is created (mode 0700) on the first Set; it and its parent
+// must belong to the user and be writable by nobody else (see checkDir).
 func NewFile(dir string) *File {
 	return &File{dir: dir, rename: os.Rename}
-}
-
-// DefaultFileDir is where the file backend keeps tokens: tokens are state,
-// not configuration, so they go under $XDG_STATE_HOME (XDG Base Directory
-// Specification 0.8), whose default is ~/.local/state. A relative
-// XDG_STATE_HOME is ignored, as the specification requires.
-func DefaultFileDir() (string, error) {
-	if dir := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
-		return filepath.Join(dir, "sesame", "tokens"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("find the home directory: %w", err)
-	}
-	return filepath.Join(home, ".local", "state", "sesame", "tokens"), nil
 }
 
 // Backend implements Store.
@@ -83,10 +71,25 @@ func (f *File) Get(key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(f.Path(key))
+	if err := checkDir(f.dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	path := f.Path(key)
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read token file: %w", err)
+	}
+	// The directory is private, so nobody else can swap the file between
+	// this check and the read.
+	if err := fsperm.Private(path, fi); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read token file: %w", err)
 	}
@@ -97,13 +100,15 @@ func (f *File) Get(key string) ([]byte, error) {
 // directory, created 0600 so it is never readable by others even briefly,
 // and is synced before rename(2) replaces the old file in one step (POSIX
 // rename is atomic within a file system). Syncing the directory afterwards
-// makes the rename itself survive a power loss.
+// makes the rename itself survive a power loss. Whatever held the name
+// before (even a link) is replaced, not written through, so the old file's
+// owner and mode do not matter: replacing it is the fix.
 func (f *File) Set(key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.dir, 0o700); err != nil {
-		return fmt.Errorf("create token directory: %w", err)
+	if err := MkdirPrivate(f.dir); err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(f.dir, ".tmp-*") // mode 0600 from creation
 	if err != nil {

@@ -142,22 +142,3 @@ func TestFileNames(t *testing.T) {
 		t.Error("keys differing in case collide on case-insensitive file systems")
 	}
 }
-
-func TestDefaultFileDir(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses POSIX paths and $HOME")
-	}
-	t.Setenv("XDG_STATE_HOME", "/xdg/state")
-	if got, _ := DefaultFileDir(); got != filepath.Join("/xdg/state", "sesame", "tokens") {
-		t.Errorf("with XDG_STATE_HOME: %q", got)
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	for _, v := range []string{"", "relative/dir"} {
-		t.Setenv("XDG_STATE_HOME", v)
-		want := filepath.Join(home, ".local", "state", "sesame", "tokens")
-		if got, err := DefaultFileDir(); err != nil || got != want {
-			t.Errorf("XDG_STATE_HOME=%q: %q, %v; want %q", v, got, err, want)
-		}
-	}
-}

@@ -98,6 +98,17 @@ func parseHeader(s string) (header, error) {
 	return header{gen: gen, n: count, sum: sum}, nil
 }
 
+// headerGen finds the generation in a head entry that parseHeader
+// rejects, so that the chunks it names can still be deleted.
+func headerGen(s string) (string, bool) {
+	for _, f := range strings.Fields(s) {
+		if gen, ok := strings.CutPrefix(f, "gen="); ok && isHex(gen, 16) {
+			return gen, true
+		}
+	}
+	return "", false
+}
+
 func isHex(s string, n int) bool {
 	if len(s) != n {
 		return false

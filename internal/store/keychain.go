@@ -153,14 +153,8 @@ func (k *Keychain) Set(key string, value []byte) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	var stale []string
 	old, err := k.get(key)
-	switch {
-	case err == nil:
-		if h, perr := parseHeader(old); perr == nil {
-			stale = h.chunkNames(key)
-		}
-	case !errors.Is(err, ErrNotFound):
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 
@@ -179,7 +173,7 @@ func (k *Keychain) Set(key string, value []byte) error {
 		}
 		break
 	}
-	k.deleteAll(stale)
+	_ = k.deleteChunks(key, old) // best-effort: an orphaned chunk is unreachable
 	return nil
 }
 
@@ -230,11 +224,37 @@ func (k *Keychain) Delete(key string) error {
 	if err := k.del(key); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete %q from the OS keychain: %w", key, err)
 	}
-	if h, perr := parseHeader(head); perr == nil {
-		for _, name := range h.chunkNames(key) {
-			if err := k.del(name); err != nil && !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("delete chunk %q from the OS keychain: %w", name, err)
+	return k.deleteChunks(key, head)
+}
+
+// deleteChunks removes the chunks head names. A header too damaged to
+// parse (a truncated count or checksum, a future format) may still name its
+// generation: its chunks are then deleted in order until one is missing.
+// Without even that, nothing names the chunks and they stay, unreachable.
+func (k *Keychain) deleteChunks(key, head string) error {
+	if !isHeader(head) {
+		return nil
+	}
+	h, err := parseHeader(head)
+	damaged := err != nil
+	if damaged {
+		gen, ok := headerGen(head)
+		if !ok {
+			return nil
+		}
+		h = header{gen: gen, n: maxChunks}
+	}
+	for i := range h.n {
+		name := h.chunkName(key, i)
+		err := k.del(name)
+		if errors.Is(err, ErrNotFound) {
+			if damaged {
+				return nil
 			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("delete chunk %q from the OS keychain: %w", name, err)
 		}
 	}
 	return nil

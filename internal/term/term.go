@@ -205,3 +205,18 @@ func incompleteTail(p []byte) int {
 	}
 	return 0
 }
+
+// CleanError wraps err, whose text quotes a provider or a token (a library
+// error naming an unexpected aud, say), so that its message is Clean while
+// errors.Is and errors.As still see err.
+func CleanError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cleanError{err}
+}
+
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return Clean(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }

@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// Browser stands in for the system browser: Open plays the user at the
-// provider, then follows the redirect to the client's loopback listener
-// and keeps the page it shows. It satisfies sesame's browser.Opener.
+// Browser stands in for the system browser: Open follows the client's
+// one-time start URL to the authorization URL, plays the user at the
+// provider, then follows the redirect to the client's loopback listener and
+// keeps the page it shows. It satisfies sesame's browser.Opener.
 type Browser struct {
 	idp    *IdP
 	action Action
@@ -51,8 +52,13 @@ func (b *Browser) Open(url string) error {
 	return err
 }
 
-func (b *Browser) visit(authURL string) {
+func (b *Browser) visit(startURL string) {
 	defer close(b.done)
+	authURL, err := ResolveStart(startURL)
+	if err != nil {
+		b.finish(0, "", err)
+		return
+	}
 	next, err := b.idp.Authorize(authURL, b.action)
 	var ae *AuthorizeError
 	if errors.As(err, &ae) && ae.Redirect != "" {
@@ -81,7 +87,8 @@ func (b *Browser) finish(status int, body string, err error) {
 // Done is closed when the visit is over.
 func (b *Browser) Done() <-chan struct{} { return b.done }
 
-// URL is the URL the browser was opened with, or "" before Open.
+// URL is the URL the browser was opened with (sesame's start URL), or ""
+// before Open.
 func (b *Browser) URL() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

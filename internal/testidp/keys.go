@@ -175,3 +175,10 @@ func isJWT(tok string) bool {
 	}
 	return err == nil && json.Unmarshal(b, &h) == nil && h.Alg != ""
 }
+
+// SignJWT signs claims with the provider's key and kid, with typ in the
+// protected header: "at+jwt" makes an access token that must never pass
+// as an ID token (RFC 8725 §3.11).
+func (p *IdP) SignJWT(typ string, claims map[string]any) string {
+	return p.sign(claims, jose.ContentType(typ))
+}

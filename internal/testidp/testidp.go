@@ -103,6 +103,9 @@ type IdP struct {
 	reuse    int
 	failures []fault
 	delay    time.Duration
+	// editDiscovery and intercept are a test's changes (hooks.go).
+	editDiscovery func(md map[string]any)
+	intercept     func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // New starts a provider on 127.0.0.1 and closes it when the test ends.
@@ -156,7 +159,7 @@ func New(t testing.TB, o Options) *IdP {
 	} {
 		mux.HandleFunc(base+path, h)
 	}
-	p.server = httptest.NewServer(mux)
+	p.server = httptest.NewServer(p.intercepting(mux))
 	t.Cleanup(p.server.Close)
 	p.Issuer = p.server.URL + o.Path
 	return p
@@ -212,6 +215,12 @@ func (p *IdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.opts.IssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
+	}
+	p.mu.Lock()
+	edit := p.editDiscovery
+	p.mu.Unlock()
+	if edit != nil {
+		edit(md)
 	}
 	writeJSON(w, http.StatusOK, md)
 }

@@ -474,8 +474,9 @@ func TestFailNextAndDelay(t *testing.T) {
 	}
 }
 
-// TestBrowser follows the redirect to a stand-in for the CLI's loopback
-// listener, which redeems the code before answering.
+// TestBrowser starts at a stand-in for the CLI's loopback listener, which
+// redirects /start to the authorization URL and redeems the code before
+// answering the callback.
 func TestBrowser(t *testing.T) {
 	p := testidp.New(t, testidp.Options{})
 	for _, tc := range []struct {
@@ -487,6 +488,10 @@ func TestBrowser(t *testing.T) {
 	} {
 		c := newClient(p)
 		ln := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/start" {
+				http.Redirect(w, r, c.authURL("openid", nil), http.StatusFound)
+				return
+			}
 			if e := r.URL.Query().Get("error"); e != "" {
 				http.Error(w, e, http.StatusForbidden)
 				return
@@ -504,10 +509,10 @@ func TestBrowser(t *testing.T) {
 		}))
 		c.redirect = ln.URL + "/callback"
 		b := p.Browser(tc.action)
-		if err := b.Open(c.authURL("openid", nil)); err != nil {
+		if err := b.Open(ln.URL + "/start"); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Open(c.authURL("openid", nil)); err == nil {
+		if err := b.Open(ln.URL + "/start"); err == nil {
 			t.Error("second Open succeeded")
 		}
 		select {
