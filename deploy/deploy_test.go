@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sesame-cli/sesame/internal/broker"
+	"github.com/sesame-cli/sesame/internal/brokercmd"
 )
 
 func docs(t *testing.T, file string) []map[string]any {
@@ -69,7 +69,7 @@ func TestConfigMapIsValidBrokerConfig(t *testing.T) {
 	os.WriteFile(cfgPath, []byte(strings.ReplaceAll(cfg, secretDir, dir)), 0o600)
 
 	var out, errb bytes.Buffer
-	code := broker.Main(context.Background(), []string{"--config", cfgPath, "--check"}, &out, &errb, func(string) string { return "" })
+	code := brokercmd.Main(context.Background(), []string{"--config", cfgPath, "--check"}, &out, &errb, func(string) string { return "" })
 	if code != 0 {
 		t.Fatalf("broker --check: exit %d\n%s", code, errb.String())
 	}

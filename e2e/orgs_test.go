@@ -7,8 +7,9 @@ import (
 
 const orgScopes = "openid profile email offline_access urn:logto:scope:organizations"
 
-// Logto organization tokens: a member gets one, a non-member is refused
-// with nothing changed, and the login's own token keeps working.
+// Logto organization tokens through sesame: a member gets one, cached, a
+// non-member is refused with nothing changed, and the login's own token
+// keeps working. What the provider answers is TestOrganizationScenarios'.
 func TestOrganizationTokens(t *testing.T) {
 	requireE2E(t)
 	const api = "https://api.example.test"

@@ -9,14 +9,14 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/sesame-cli/sesame/internal/broker"
+	"github.com/sesame-cli/sesame/internal/brokercmd"
 )
 
 func main() {
 	// SIGTERM (orchestrators) and SIGINT end the context; the broker then
 	// drains in-flight requests before exiting 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := broker.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := brokercmd.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }

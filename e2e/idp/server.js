@@ -4,11 +4,13 @@
 // A real oidc-provider listening on 127.0.0.1 only, with in-memory users, our
 // own plain-HTML login and consent pages, and an optional JSON-lines event log.
 //
-// It also plays Logto's organizations (RFC 0001 in logto-io/rfcs): with the
-// urn:logto:scope:organizations scope granted, ID tokens and userinfo carry
-// "organizations", and a refresh_token grant with organization_id=ORG returns
-// an organization token (a JWT for urn:logto:organization:ORG), or with
-// resource=R a JWT for R with an organization_id claim. See organizationRefresh.
+// It also plays Logto's organizations (RFC 0001 in logto-io/rfcs): the
+// urn:logto:scope:organizations scope, the "organizations" claim, and
+// organization tokens from refresh_token grants with organization_id (see
+// organizationRefresh). What those requests answer is described once, in
+// internal/testidp/testdata/logto-organizations.json: e2e/organizations_test.go
+// runs it against this server, and internal/testidp's tests against the Go
+// provider, whose package doc lists where the two differ.
 //
 //   node e2e/idp/server.js [--port N] [--path /oidc] [--id-token-alg RS256|ES384|PS256|EdDSA]
 //                          [--access-token-ttl S] [--refresh-token-ttl S] [--id-token-ttl S] [--events FILE]
@@ -232,9 +234,10 @@ function forbidden(err) {
   return err;
 }
 
-// organizationRefresh adds Logto's organization_id to the refresh_token grant.
-// Refusals leave the refresh token as it was, as Logto's do: they are decided
-// here, before the stock grant rotates it.
+// organizationRefresh adds Logto's organization_id to the refresh_token grant,
+// answering as internal/testidp/testdata/logto-organizations.json says. Logto's
+// refusals leave the refresh token as it was: they are decided here, before
+// the stock grant rotates it.
 //  1. The refresh token lacks urn:logto:scope:organizations: 403 insufficient_scope.
 //  2. Anything the stock grant refuses (unknown, expired or reused token,
 //     revoked grant, scope not granted) it refuses itself, reuse revoking the

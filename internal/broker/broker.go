@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // Options are the broker's side effects; the zero value is production
@@ -43,19 +45,15 @@ type Broker struct {
 	stderr          io.Writer
 	separateMetrics bool
 	conn            connLimits
+	routes          http.Handler
 }
 
 // New validates cfg and builds a broker. It does no I/O: call Discover
 // before serving, and KeepFresh to follow the providers' documents.
+// Validation messages name client settings as the file does (FileKey);
+// Validate names them otherwise.
 func New(cfg Config, opts Options) (*Broker, error) {
-	return build(cfg, opts, fileKey)
-}
-
-// fileKey names a client setting as the configuration file spells it.
-func fileKey(i int, key string) string { return fmt.Sprintf("clients[%d].%s", i, key) }
-
-func build(cfg Config, opts Options, keyOf func(int, string) string) (*Broker, error) {
-	clients, proxies, err := compile(cfg, keyOf)
+	clients, proxies, err := compile(cfg, FileKey)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +86,7 @@ func build(cfg Config, opts Options, keyOf func(int, string) string) (*Broker, e
 		b.clients[c.id] = c
 	}
 	b.dir = newDirectory(clients, b.http, cfg.UpstreamTimeout, b.log, b.metrics)
+	b.routes = b.newRoutes()
 	return b, nil
 }
 
@@ -121,19 +120,9 @@ func (b *Broker) Discover(ctx context.Context) error {
 // until ctx ends, sooner while an issuer has never been reached.
 func (b *Broker) KeepFresh(ctx context.Context) { b.dir.run(ctx, b.cfg.DiscoveryRefresh) }
 
-// MetricsHandler serves /metrics on its own listener (Config.MetricsListen).
-func (b *Broker) MetricsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/metrics" {
-			notFound().write(w)
-			return
-		}
-		b.serveMetrics(w, r)
-	})
-}
-
-// isLoopbackListen reports whether addr accepts only local connections.
+// isLoopbackListen reports whether addr accepts only local connections:
+// the rule for "never leaves the machine" is httpx.IsLoopback's.
 func isLoopbackListen(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
+	return ok && httpx.IsLoopback(tcp.IP.String())
 }

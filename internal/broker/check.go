@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // ConfigError is a setting that cannot work. Key names it as it appears in
@@ -42,40 +44,57 @@ func (c *checker) bad(key string, format string, args ...any) {
 
 func (c *checker) err() error { return errors.Join(c.errs...) }
 
-// topKey names a top-level setting with the flag that also sets it.
-func topKey(key string) string { return key + " (--" + strings.ReplaceAll(key, "_", "-") + ")" }
+// TopKey names a top-level setting in messages, with the sesame-broker
+// flag that also sets it: "rate_limit (--rate-limit)".
+func TopKey(key string) string { return key + " (--" + strings.ReplaceAll(key, "_", "-") + ")" }
+
+// ClientKey names a setting of the client at index i in validation
+// messages.
+type ClientKey func(i int, key string) string
+
+// FileKey names a client setting as the configuration file spells it:
+// "clients[1].auth_method".
+func FileKey(i int, key string) string { return fmt.Sprintf("clients[%d].%s", i, key) }
+
+// Validate reports every problem with cfg at once, as New would, but
+// naming client settings with keyOf: sesame-broker names the flags that
+// set a client given on the command line.
+func Validate(cfg Config, keyOf ClientKey) error {
+	_, _, err := compile(cfg, keyOf)
+	return err
+}
 
 // compile validates cfg. keyOf names a client's setting in messages.
-func compile(cfg Config, keyOf func(i int, key string) string) ([]*client, []netip.Prefix, error) {
+func compile(cfg Config, keyOf ClientKey) ([]*client, []netip.Prefix, error) {
 	var c checker
 	checkAddr(&c, "listen", cfg.Listen, true)
 	checkAddr(&c, "metrics_listen", cfg.MetricsListen, false)
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		c.bad(topKey("tls_cert"), "tls_cert and tls_key must be set together")
+		c.bad(TopKey("tls_cert"), "tls_cert and tls_key must be set together")
 	}
 	if !slices.Contains([]string{"text", "json"}, cfg.LogFormat) {
-		c.bad(topKey("log_format"), "%q is not text or json", cfg.LogFormat)
+		c.bad(TopKey("log_format"), "%q is not text or json", cfg.LogFormat)
 	}
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
-		c.bad(topKey("log_level"), "%v", err)
+		c.bad(TopKey("log_level"), "%v", err)
 	}
 	if cfg.UpstreamTimeout < 100*time.Millisecond || cfg.UpstreamTimeout > 5*time.Minute {
-		c.bad(topKey("upstream_timeout"), "%v is not between 100ms and 5m (give a unit, as in 10s)", cfg.UpstreamTimeout)
+		c.bad(TopKey("upstream_timeout"), "%v is not between 100ms and 5m (give a unit, as in 10s)", cfg.UpstreamTimeout)
 	}
 	if cfg.DiscoveryRefresh < 10*time.Second || cfg.DiscoveryRefresh > 24*time.Hour {
-		c.bad(topKey("discovery_refresh"), "%v is not between 10s and 24h (give a unit, as in 15m)", cfg.DiscoveryRefresh)
+		c.bad(TopKey("discovery_refresh"), "%v is not between 10s and 24h (give a unit, as in 15m)", cfg.DiscoveryRefresh)
 	}
 	if cfg.RateLimit < 0 {
-		c.bad(topKey("rate_limit"), "%v is negative (0 disables rate limiting)", cfg.RateLimit)
+		c.bad(TopKey("rate_limit"), "%v is negative (0 disables rate limiting)", cfg.RateLimit)
 	}
 	if cfg.RateLimit > 0 && cfg.RateBurst < 1 {
-		c.bad(topKey("rate_burst"), "%d must be at least 1 when rate_limit is set", cfg.RateBurst)
+		c.bad(TopKey("rate_burst"), "%d must be at least 1 when rate_limit is set", cfg.RateBurst)
 	}
 	proxies := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
 	for _, s := range cfg.TrustedProxies {
 		p, err := parsePrefix(s)
 		if err != nil {
-			c.bad(topKey("trusted_proxies"), "%q is not a CIDR or IP address", s)
+			c.bad(TopKey("trusted_proxies"), "%q is not a CIDR or IP address", s)
 			continue
 		}
 		proxies = append(proxies, p)
@@ -158,36 +177,34 @@ func basicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(creds))
 }
 
-// checkUpstreamURL accepts an https URL, or http on a loopback host for
-// local providers: the client secret travels to it.
+// checkUpstreamURL applies httpx.CheckEndpoint, the one rule for provider
+// URLs (https, or http on a loopback host), to an optional setting or
+// discovered endpoint: the client secret travels to it. The broker adds
+// one rule of its own: no user information, since Go's client would send
+// it as Basic credentials, beside or instead of the client's own, and it
+// would show wherever the URL is logged.
 func checkUpstreamURL(raw string) error {
 	if raw == "" {
 		return nil
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || !u.IsAbs() || u.Host == "":
-		return fmt.Errorf("%q is not an absolute URL", raw)
-	case u.Fragment != "" || u.User != nil:
-		return fmt.Errorf("%q must not contain a fragment or user information", raw)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-		return nil
-	default:
-		return fmt.Errorf("%q must use https (http only on a loopback host): the client secret is sent there", raw)
+	if err := httpx.CheckEndpoint(raw); err != nil {
+		return err
 	}
+	if u, _ := url.Parse(raw); u.User != nil {
+		return fmt.Errorf("%q must not contain user information", raw)
+	}
+	return nil
 }
 
 func checkAddr(c *checker, key, addr string, required bool) {
 	if addr == "" {
 		if required {
-			c.bad(topKey(key), "required, as host:port")
+			c.bad(TopKey(key), "required, as host:port")
 		}
 		return
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		c.bad(topKey(key), "%q is not host:port", addr)
+		c.bad(TopKey(key), "%q is not host:port", addr)
 	}
 }
 

@@ -108,7 +108,7 @@ func (d *directory) refreshOne(ctx context.Context, issuer string, st *issuerSta
 	defer cancel()
 	ep, err := d.discover(ctx, issuer)
 	if err != nil {
-		d.metrics.discoveryFailures.Add(1)
+		d.metrics.discoveryFailures.Inc()
 		st.failed.Store(true)
 		kept := "no endpoints known yet"
 		if st.known.Load() != nil {

@@ -18,7 +18,7 @@
 //	POST /introspect  RFC 7662
 //	GET  /healthz     200 while the process runs
 //	GET  /readyz      200 once every client's endpoints are known, else 503 naming the issuers
-//	GET  /metrics     Prometheus text format (or on metrics_listen)
+//	GET  /metrics     Prometheus exposition format (or on metrics_listen)
 //
 // Forwarded parameters: authorization_code takes grant_type, code,
 // redirect_uri, code_verifier and resource (repeatable); refresh_token takes
@@ -41,12 +41,11 @@
 //
 // # Configuration
 //
-// One client by flags (sesame-broker --issuer URL --client-id ID, with the
-// secret in $SESAME_BROKER_CLIENT_SECRET or --client-secret-file), or any
-// number of clients with --config FILE. Top-level keys may also be set by
-// SESAME_BROKER_<KEY> variables and by the flag of the same name (the key
-// with "-" for "_"): a flag wins over the environment, which wins over the
-// file. Unknown keys are errors. A complete example:
+// Config is the whole configuration, and New takes nothing else: this
+// package reads no flags, environment or configuration file. The
+// sesame-broker command (internal/brokercmd) builds a Config from its
+// flags, SESAME_BROKER_* variables and a YAML file whose keys are
+// Config's; a complete example:
 //
 //	listen: 127.0.0.1:8787          # host:port
 //	metrics_listen: 127.0.0.1:9787  # optional: /metrics there instead of on listen
@@ -116,7 +115,6 @@
 //	defer srv.Close()
 //	// sesame login --broker srv.URL; the token endpoint is srv.URL + "/token".
 //
-// Exit codes of the command: 0 after a clean shutdown (SIGTERM or SIGINT
-// drain in-flight requests for up to upstream_timeout + 5s), 1 for a
-// runtime error, 2 for bad configuration or usage.
+// Server.Run drains in-flight requests for up to upstream_timeout + 5s
+// once its context ends.
 package broker

@@ -38,31 +38,16 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// HTTP/1.1 and lose nothing.
 		w.Header().Set("Connection", "close")
 	}
-	switch r.URL.Path {
-	case "/healthz":
-		b.probe(w, r, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
-		return
-	case "/readyz":
-		b.readyz(w, r)
-		return
-	case "/metrics":
-		if !b.separateMetrics {
-			b.serveMetrics(w, r)
-			return
-		}
-	}
+	b.routes.ServeHTTP(w, r)
+}
+
+// serveAPI serves one request to an API endpoint (or, as epOther, to a
+// path the broker does not have): rate-limited, counted and logged.
+func (b *Broker) serveAPI(w http.ResponseWriter, r *http.Request, endpoint string) {
 	start := time.Now()
 	b.metrics.inFlight.Add(1)
 	defer b.metrics.inFlight.Add(-1)
-	rec := &record{endpoint: "other", ip: clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), b.proxies)}
-	switch r.URL.Path {
-	case "/token":
-		rec.endpoint = epToken
-	case "/revoke":
-		rec.endpoint = epRevoke
-	case "/introspect":
-		rec.endpoint = epIntrospect
-	}
+	rec := &record{endpoint: endpoint, ip: clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), b.proxies)}
 	if e := b.api(w, r, rec); e != nil {
 		rec.outcome = e.outcome
 		if e.status != 0 { // a caller that went away gets no answer
@@ -77,10 +62,10 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // returning the refusal to write.
 func (b *Broker) api(w http.ResponseWriter, r *http.Request, rec *record) *apiError {
 	if ok, retry := b.limiter.allow(rec.ip); !ok {
-		b.metrics.rateLimited.Add(1)
+		b.metrics.rateLimited.Inc()
 		return rateLimited(retry)
 	}
-	if rec.endpoint == "other" {
+	if rec.endpoint == epOther {
 		return notFound()
 	}
 	if r.Method != http.MethodPost {
@@ -168,6 +153,10 @@ func (b *Broker) finish(ctx context.Context, rec *record, d time.Duration) {
 	b.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
+func (b *Broker) healthz(w http.ResponseWriter, r *http.Request) {
+	b.probe(w, r, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
+}
+
 func (b *Broker) probe(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed("GET, HEAD").write(w)
@@ -191,12 +180,13 @@ func (b *Broker) readyz(w http.ResponseWriter, r *http.Request) {
 	b.probe(w, r, http.StatusServiceUnavailable, append(body, '\n'))
 }
 
+// serveMetrics serves the metrics in the format the scraper asks for
+// (Prometheus text by default), never cached.
 func (b *Broker) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed("GET, HEAD").write(w)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = b.metrics.write(w)
+	b.metrics.handler.ServeHTTP(w, r)
 }

@@ -1,125 +1,98 @@
 package broker
 
 import (
-	"bufio"
-	"fmt"
-	"io"
+	"net/http"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are counted with atomics over label sets fixed at start, so the
-// hot path takes no lock and allocates nothing, and no caller-supplied
-// value can grow the label space. They are written in the Prometheus text
-// exposition format by hand; the format is small and stable.
+// metrics are the broker's Prometheus metrics, in a registry of its own
+// rather than the global one: a process may run several brokers (tests
+// do), and each /metrics shows only its broker. Every label value comes
+// from a fixed set, so no caller-supplied value can grow the label space.
 type metrics struct {
-	endpoints []string // requests_total endpoint labels
-	grants    []string // grant_type labels; "" for none or unknown
-	outcomes  []string
-	upstreams []string // upstream endpoints
-	bounds    []time.Duration
+	handler http.Handler // serves the registry in the negotiated exposition format
 
-	requests          []atomic.Uint64 // endpoints × grants × outcomes
-	upstream          []histogram
-	inFlight          atomic.Int64
-	rateLimited       atomic.Uint64
-	discoveryFailures atomic.Uint64
+	requests *prometheus.CounterVec // endpoint × grant_type × outcome
+	// upstream has one histogram per upstreamEndpoints entry, created at
+	// start so that all three are exposed from the first scrape, as
+	// before any provider call.
+	upstream          []prometheus.Observer
+	rateLimited       prometheus.Counter
+	discoveryFailures prometheus.Counter
+	// inFlight is read at scrape time (a GaugeFunc): the handler adds and
+	// subtracts on an atomic, and tests read it directly.
+	inFlight atomic.Int64
 }
 
-type histogram struct {
-	buckets []atomic.Uint64 // not cumulative; the last is +Inf
-	count   atomic.Uint64
-	sum     atomic.Int64 // nanoseconds
-}
+// The label sets. A value outside a set is counted as the set's last
+// entry: "other", "" and "canceled".
+var (
+	requestEndpoints  = []string{epToken, epRevoke, epIntrospect, epOther}
+	requestGrants     = []string{GrantAuthorizationCode, GrantRefreshToken, ""}
+	requestOutcomes   = []string{outcomeOK, outcomeProviderError, outcomeRefused, outcomeRateLimited, outcomeUnavailable, outcomeBadGateway, outcomeTimeout, outcomeCanceled}
+	upstreamEndpoints = []string{epToken, epRevoke, epIntrospect}
+)
+
+// upstreamBuckets are the upper bounds, in seconds, of the upstream
+// duration histogram: from a provider on the same network to one at the
+// largest upstream_timeout worth waiting for.
+var upstreamBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 func newMetrics() *metrics {
 	m := &metrics{
-		endpoints: []string{epToken, epRevoke, epIntrospect, "other"},
-		grants:    []string{GrantAuthorizationCode, GrantRefreshToken, ""},
-		outcomes: []string{outcomeOK, outcomeProviderError, outcomeRefused, outcomeRateLimited,
-			outcomeUnavailable, outcomeBadGateway, outcomeTimeout, outcomeCanceled},
-		upstreams: []string{epToken, epRevoke, epIntrospect},
-		bounds: []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond,
-			50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-			time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second, 30 * time.Second},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sesame_broker_requests_total",
+			Help: "Requests to the API endpoints, by endpoint, grant type and outcome.",
+		}, []string{"endpoint", "grant_type", "outcome"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sesame_broker_rate_limited_total",
+			Help: "Requests refused by the per-client-IP rate limit.",
+		}),
+		discoveryFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sesame_broker_discovery_failures_total",
+			Help: "Failed fetches of a provider's discovery document.",
+		}),
 	}
-	m.requests = make([]atomic.Uint64, len(m.endpoints)*len(m.grants)*len(m.outcomes))
-	m.upstream = make([]histogram, len(m.upstreams))
-	for i := range m.upstream {
-		m.upstream[i].buckets = make([]atomic.Uint64, len(m.bounds)+1)
+	upstream := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sesame_broker_upstream_duration_seconds",
+		Help:    "Time providers took to answer forwarded requests, by endpoint.",
+		Buckets: upstreamBuckets,
+	}, []string{"endpoint"})
+	for _, ep := range upstreamEndpoints {
+		m.upstream = append(m.upstream, upstream.WithLabelValues(ep))
 	}
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sesame_broker_in_flight",
+		Help: "API requests being handled now.",
+	}, func() float64 { return float64(m.inFlight.Load()) })
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.requests, upstream, inFlight, m.rateLimited, m.discoveryFailures)
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }
 
-// countRequest adds one to requests_total; unknown labels fall into the
-// last entry of each set.
+// countRequest adds one to requests_total.
 func (m *metrics) countRequest(endpoint, grantType, outcome string) {
-	e := index(m.endpoints, endpoint)
-	g := index(m.grants, grantType)
-	o := index(m.outcomes, outcome)
-	m.requests[(e*len(m.grants)+g)*len(m.outcomes)+o].Add(1)
+	m.requests.WithLabelValues(oneOf(requestEndpoints, endpoint), oneOf(requestGrants, grantType),
+		oneOf(requestOutcomes, outcome)).Inc()
 }
 
-func index(set []string, v string) int {
-	if i := slices.Index(set, v); i >= 0 {
-		return i
+// oneOf returns v if set has it, else the set's last entry.
+func oneOf(set []string, v string) string {
+	if slices.Contains(set, v) {
+		return v
 	}
-	return len(set) - 1
+	return set[len(set)-1]
 }
 
 func (m *metrics) observeUpstream(endpoint string, d time.Duration) {
-	i := slices.Index(m.upstreams, endpoint)
-	if i < 0 {
-		return
+	if i := slices.Index(upstreamEndpoints, endpoint); i >= 0 {
+		m.upstream[i].Observe(d.Seconds())
 	}
-	h := &m.upstream[i]
-	b, _ := slices.BinarySearch(m.bounds, d) // first bound >= d
-	h.buckets[b].Add(1)
-	h.count.Add(1)
-	h.sum.Add(int64(d))
-}
-
-// write prints every metric in the text exposition format 0.0.4.
-func (m *metrics) write(w io.Writer) error {
-	bw := bufio.NewWriter(w)
-	help := func(name, typ, text string) {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ)
-	}
-	help("sesame_broker_requests_total", "counter", "Requests to the API endpoints, by endpoint, grant type and outcome.")
-	for e, ep := range m.endpoints {
-		for g, gt := range m.grants {
-			for o, oc := range m.outcomes {
-				n := m.requests[(e*len(m.grants)+g)*len(m.outcomes)+o].Load()
-				if n > 0 {
-					fmt.Fprintf(bw, "sesame_broker_requests_total{endpoint=%q,grant_type=%q,outcome=%q} %d\n", ep, gt, oc, n)
-				}
-			}
-		}
-	}
-	help("sesame_broker_upstream_duration_seconds", "histogram", "Time providers took to answer forwarded requests, by endpoint.")
-	for i, ep := range m.upstreams {
-		h := &m.upstream[i]
-		var cum uint64
-		for b, bound := range m.bounds {
-			cum += h.buckets[b].Load()
-			fmt.Fprintf(bw, "sesame_broker_upstream_duration_seconds_bucket{endpoint=%q,le=%q} %d\n", ep, seconds(bound), cum)
-		}
-		cum += h.buckets[len(m.bounds)].Load()
-		fmt.Fprintf(bw, "sesame_broker_upstream_duration_seconds_bucket{endpoint=%q,le=\"+Inf\"} %d\n", ep, cum)
-		fmt.Fprintf(bw, "sesame_broker_upstream_duration_seconds_sum{endpoint=%q} %s\n", ep, seconds(time.Duration(h.sum.Load())))
-		fmt.Fprintf(bw, "sesame_broker_upstream_duration_seconds_count{endpoint=%q} %d\n", ep, h.count.Load())
-	}
-	help("sesame_broker_in_flight", "gauge", "API requests being handled now.")
-	fmt.Fprintf(bw, "sesame_broker_in_flight %d\n", m.inFlight.Load())
-	help("sesame_broker_rate_limited_total", "counter", "Requests refused by the per-client-IP rate limit.")
-	fmt.Fprintf(bw, "sesame_broker_rate_limited_total %d\n", m.rateLimited.Load())
-	help("sesame_broker_discovery_failures_total", "counter", "Failed fetches of a provider's discovery document.")
-	fmt.Fprintf(bw, "sesame_broker_discovery_failures_total %d\n", m.discoveryFailures.Load())
-	return bw.Flush()
-}
-
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'g', -1, 64)
 }

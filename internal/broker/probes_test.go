@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -117,15 +118,40 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 	}
 }
 
+// TestMetricsListener: the metrics listener serves /metrics alone, and
+// refuses the rest as the API does, in RFC 6749 error JSON.
+func TestMetricsListener(t *testing.T) {
+	tb := newTestBroker(t, func(cfg *Config, _ *fakeIdP) { cfg.MetricsListen = "127.0.0.1:0" })
+	srv := httptest.NewServer(tb.b.MetricsHandler())
+	t.Cleanup(srv.Close)
+	if status, body, _ := get(t, srv.URL+"/metrics"); status != 200 || !strings.Contains(body, "sesame_broker_in_flight 0\n") {
+		t.Errorf("/metrics = %d\n%s", status, body)
+	}
+	resp, err := http.Post(srv.URL+"/metrics", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOAuthError(t, resp, http.StatusMethodNotAllowed, "invalid_request")
+	if allow := resp.Header.Get("Allow"); allow != "GET, HEAD" {
+		t.Errorf("Allow = %q", allow)
+	}
+	for _, path := range []string{"/", "/token", "//metrics", "/x/../metrics", "/metrics/"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOAuthError(t, resp, http.StatusNotFound, "invalid_request")
+	}
+}
+
 func TestHistogramBuckets(t *testing.T) {
 	m := newMetrics()
 	for _, ms := range []int{1, 5, 7, 3000, 60000} {
 		m.observeUpstream(epToken, msDuration(ms))
 	}
-	var b strings.Builder
-	if err := m.write(&b); err != nil {
-		t.Fatal(err)
-	}
+	rec := httptest.NewRecorder()
+	m.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	b := rec.Body
 	for _, want := range []string{
 		`le="0.005"} 2`, `le="0.01"} 3`, `le="2.5"} 3`, `le="5"} 4`, `le="30"} 4`, `le="+Inf"} 5`,
 		`sesame_broker_upstream_duration_seconds_sum{endpoint="token"} 63.013`,

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // redirectPattern is a compiled redirect_uris entry. The syntax is
@@ -57,7 +59,7 @@ func parseRedirectPattern(raw string) (redirectPattern, error) {
 		p.port = u.Port()
 	}
 	p.scheme, p.host, p.path = strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.EscapedPath()
-	p.loopback = isLoopbackHost(p.host)
+	p.loopback = httpx.IsLoopback(p.host)
 	switch {
 	case p.scheme == "http" && !p.loopback:
 		// RFC 8252 §8.3 and RFC 9700 §4.1.1: only loopback redirects may
@@ -123,13 +125,4 @@ func hasDotSegment(path string) bool {
 		}
 	}
 	return false
-}
-
-// isLoopbackHost is true for loopback IP literals and the name localhost.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && a.IsLoopback()
 }

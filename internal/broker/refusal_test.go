@@ -82,6 +82,11 @@ func TestRefusals(t *testing.T) {
 			body: url.Values{"client_id": {"no-revocation"}, "token": {testAccess}}.Encode(), status: 400, code: "invalid_request"},
 		{name: "unknown path", path: "/authorize", status: 404, code: "invalid_request"},
 		{name: "root", path: "/", method: http.MethodGet, status: 404, code: "invalid_request"},
+		// ServeMux would redirect these to /token; the broker never did.
+		{name: "path with an empty segment", path: "//token", body: rf.Encode(), status: 404, code: "invalid_request"},
+		{name: "path with a dot segment", path: "/x/../token", body: rf.Encode(), status: 404, code: "invalid_request"},
+		{name: "path with a trailing slash", path: "/token/", body: rf.Encode(), status: 404, code: "invalid_request"},
+		{name: "GET /metrics/", path: "/metrics/", method: http.MethodGet, status: 404, code: "invalid_request"},
 	}
 	tb := newTestBroker(t, func(cfg *Config, idp *fakeIdP) {
 		cfg.Clients = append(cfg.Clients,

@@ -6,11 +6,13 @@ import (
 	"net/url"
 )
 
-// The endpoints the broker forwards.
+// The endpoints the broker forwards, and epOther for every other path,
+// which is refused but still counted and rate-limited.
 const (
 	epToken      = "token"
 	epRevoke     = "revoke"
 	epIntrospect = "introspect"
+	epOther      = "other"
 )
 
 // accepted is a request that passed validation: the client the broker will

@@ -43,7 +43,7 @@ func (b *Broker) Start(ctx context.Context) (*Server, error) {
 	if b.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(b.cfg.TLSCert, b.cfg.TLSKey)
 		if err != nil {
-			return nil, &ConfigError{Key: topKey("tls_cert"), Err: fmt.Errorf("cannot load the certificate and key: %w", err)}
+			return nil, &ConfigError{Key: TopKey("tls_cert"), Err: fmt.Errorf("cannot load the certificate and key: %w", err)}
 		}
 		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,89 +11,20 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"regexp"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// startMain runs Main like the binary does and returns the API's URL, a
-// function that sends SIGTERM's equivalent, and the exit code channel.
-func startMain(t *testing.T, args []string, getenv func(string) string) (string, context.CancelFunc, <-chan int, *syncBuffer) {
+func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	code := make(chan int, 1)
-	go func() { code <- Main(ctx, args, stdout, stderr, getenv) }()
-	re := regexp.MustCompile(`"url":"([^"]+)"`)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], cancel, code, stderr
-		}
-		select {
-		case c := <-code:
-			t.Fatalf("Main exited %d: %s", c, stderr)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("Main did not start: %s %s", stdout, stderr)
-	return "", nil, nil, nil
-}
-
-// TestMainDrainsOnShutdown: a request in flight when the signal arrives
-// still gets its answer, and Main exits 0.
-func TestMainDrainsOnShutdown(t *testing.T) {
-	idp := newFakeIdP(t)
-	idp.set(func(f *fakeIdP) { f.delay = 300 * time.Millisecond })
-	url, stop, code, _ := startMain(t, []string{"--listen", "127.0.0.1:0", "--issuer", idp.issuer(),
-		"--client-id", testClientID, "--log-format", "json", "--rate-limit", "0"}, envOf(SecretEnv, testSecret))
-
-	if status, _, _ := get(t, url+"/readyz"); status != 200 {
-		t.Fatalf("readyz = %d", status)
-	}
-	result := make(chan int, 1)
-	go func() {
-		resp, err := http.Post(url+"/token", "application/x-www-form-urlencoded", strings.NewReader(refreshForm().Encode()))
-		if err != nil {
-			result <- -1
-			return
-		}
-		resp.Body.Close()
-		result <- resp.StatusCode
-	}()
-	time.Sleep(100 * time.Millisecond) // the request is now waiting on the provider
-	stop()
-	if got := <-result; got != 200 {
-		t.Errorf("in-flight request got %d, want 200 after draining", got)
-	}
-	select {
-	case c := <-code:
-		if c != ExitOK {
-			t.Errorf("exit code %d, want 0", c)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Main did not return after shutdown")
-	}
-	if _, err := http.Get(url + "/healthz"); err == nil {
-		t.Error("still serving after shutdown")
-	}
-}
-
-func TestMainCannotListen(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	idp := newFakeIdP(t)
-	var stderr strings.Builder
-	code := Main(t.Context(), []string{"--listen", ln.Addr().String(), "--issuer", idp.issuer(), "--client-id", "a"},
-		&strings.Builder{}, &stderr, envOf(SecretEnv, "s"))
-	if code != ExitError || !strings.Contains(stderr.String(), "listen on") {
-		t.Errorf("exit %d, stderr %q; want 1 and the listen error", code, stderr.String())
-	}
+	return path
 }
 
 func TestPlainHTTPWarning(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/inspect"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // ClaimsOptions are the inputs of `sesame claims`.
@@ -106,8 +107,7 @@ func claimsRun(ctx context.Context, o *ClaimsOptions) error {
 		inspect.Render(f.HumanOut(), r, f.Now(), f.Color())
 	}
 	if !r.Valid {
-		fmt.Fprintf(f.Stderr, "sesame: the token is not valid: %s\n", strings.Join(r.Problems, "; "))
-		return &SilentError{Code: ExitError}
+		return &CodeError{Code: ExitError, Err: fmt.Errorf("the token is not valid: %s", term.Clean(strings.Join(r.Problems, "; ")))}
 	}
 	return nil
 }

@@ -7,18 +7,33 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 	"github.com/sesame-cli/sesame/internal/session"
 )
 
-// Exit codes are part of the interface scripts rely on; README.md and
-// `sesame --help` document them.
+// The exit codes, and the errors that carry them, live in cmdutil; these
+// names keep the command files short.
 const (
-	ExitOK            = 0
-	ExitError         = 1
-	ExitUsage         = 2
-	ExitLoginRequired = 4
-	ExitInterrupted   = 130
+	ExitOK            = cmdutil.ExitOK
+	ExitError         = cmdutil.ExitError
+	ExitUsage         = cmdutil.ExitUsage
+	ExitLoginRequired = cmdutil.ExitLoginRequired
+	ExitInterrupted   = cmdutil.ExitInterrupted
 )
+
+type (
+	Factory     = cmdutil.Factory
+	FlagError   = cmdutil.FlagError
+	SilentError = cmdutil.SilentError
+	CodeError   = cmdutil.CodeError
+)
+
+var flagErrorf = cmdutil.FlagErrorf
+
+// NewFactory returns the production wiring.
+func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *Factory {
+	return cmdutil.NewFactory(stdin, stdout, stderr, getenv)
+}
 
 const exitCodesHelp = `Exit codes:
   0    success
@@ -26,19 +41,6 @@ const exitCodesHelp = `Exit codes:
   2    usage error (unknown command or flag, bad flag value)
   4    login required (not logged in, or the provider refused the refresh token)
   130  interrupted`
-
-// FlagError is a usage mistake; it exits 2 and points to --help.
-type FlagError struct{ Err error }
-
-func (e *FlagError) Error() string { return e.Err.Error() }
-func (e *FlagError) Unwrap() error { return e.Err }
-
-func flagErrorf(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
-
-// SilentError exits non-zero after the command has said everything itself.
-type SilentError struct{ Code int }
-
-func (e *SilentError) Error() string { return fmt.Sprintf("exit %d", e.Code) }
 
 // exitCode maps an error to an exit code and prints it: the only place
 // that does either.
@@ -49,6 +51,11 @@ func exitCode(err error, stderr io.Writer) int {
 	var silent *SilentError
 	if errors.As(err, &silent) {
 		return silent.Code
+	}
+	var coded *CodeError
+	if errors.As(err, &coded) {
+		fmt.Fprintf(stderr, "sesame: %v\n", err)
+		return coded.Code
 	}
 	var lr *session.LoginRequiredError
 	var fe *FlagError

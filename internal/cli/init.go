@@ -1,20 +1,17 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/sesame-cli/sesame/internal/config"
-	"github.com/sesame-cli/sesame/internal/provider"
+	"github.com/sesame-cli/sesame/internal/login"
 	"github.com/sesame-cli/sesame/internal/session"
 )
 
@@ -67,17 +64,23 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	if err != nil {
 		return err
 	}
-	md, err := provider.Discover(ctx, f.HTTP, o.Issuer)
+	sv, err := login.Discover(ctx, f.HTTP, o.Issuer)
 	if err != nil {
 		return fmt.Errorf("read the provider's discovery document: %w\nrun `sesame doctor --issuer %s` for a full check", err, o.Issuer)
 	}
-	ep := provider.FromMetadata(md)
 	yes := map[bool]string{true: "yes", false: "no"}
 	fmt.Fprintf(f.Stderr, "Found %s\n  PKCE S256: %s   refresh tokens: %s   device login: %s   RFC 9207 iss: %s\n",
-		md.Issuer, yes[slices.Contains(md.CodeChallengeMethodsSupported, "S256")],
-		yes[slices.Contains(md.ScopesSupported, "offline_access")], yes[ep.Device != ""], yes[md.IssParameterSupported])
+		sv.Issuer, yes[sv.S256], yes[sv.Refresh], yes[sv.Device], yes[sv.IssParam])
 
-	ask := prompter(f)
+	ask := func(question, def string) string {
+		if err == nil {
+			var answer string
+			if answer, err = f.Prompter.Prompt(ctx, question, def); err == nil {
+				return answer
+			}
+		}
+		return def
+	}
 	name := o.Name
 	if name == "" {
 		name = f.ProfileFlag
@@ -85,10 +88,13 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	if name == "" {
 		name = config.DefaultProfile
 		if slices.Contains(cfg.ProfileNames(), name) {
-			u, _ := url.Parse(md.Issuer)
+			u, _ := url.Parse(sv.Issuer)
 			name = strings.Split(u.Hostname(), ".")[0]
 		}
 		name = ask("Profile name", name)
+	}
+	if err != nil {
+		return err
 	}
 	if err := config.ValidateName(name); err != nil {
 		return &FlagError{Err: err}
@@ -97,13 +103,15 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	if clientID == "" {
 		clientID = ask("Client id (a native/public client registered at the provider)", "")
 	}
+	if err != nil {
+		return err // interrupted at a question: nothing is written
+	}
 	if clientID == "" {
 		return flagErrorf("a client id is needed: pass --client-id")
 	}
-	scopes := splitList(o.Scope)
+	scopes := config.SplitList(o.Scope)
 	if !o.Changed("scope") {
-		scopes = defaultScopesFor(md)
-		scopes = splitList(ask("Scopes", strings.Join(scopes, " ")))
+		scopes = config.SplitList(ask("Scopes", strings.Join(sv.Scopes, " ")))
 	}
 	port := o.Port
 	if !o.Changed("port") {
@@ -113,8 +121,11 @@ func initRun(ctx context.Context, o *InitOptions) error {
 			}
 		}
 	}
-	set := map[string]any{"issuer": md.Issuer, "client_id": clientID, "scopes": scopes, "port": port, "broker": o.Broker}
-	p := config.Profile{Name: name, Issuer: md.Issuer, ClientID: clientID, Scopes: scopes, Port: port, Broker: o.Broker}
+	if err != nil {
+		return err // interrupted at a question: nothing is written
+	}
+	set := map[string]any{"issuer": sv.Issuer, "client_id": clientID, "scopes": scopes, "port": port, "broker": o.Broker}
+	p := config.Profile{Name: name, Issuer: sv.Issuer, ClientID: clientID, Scopes: scopes, Port: port, Broker: o.Broker}
 	if err := p.Validate(); err != nil {
 		return &FlagError{Err: err}
 	}
@@ -133,42 +144,4 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	fmt.Fprintf(f.Stderr, "Wrote profile %q to %s.\nRegister %s as a redirect URI of the client, then run `%s`.\n",
 		name, cfg.Path, redirect, session.LoginCommand(name))
 	return nil
-}
-
-// defaultScopesFor asks for what the provider offers of the usual OpenID
-// Connect scopes, and Logto's organizations scope when it is there.
-func defaultScopesFor(md *provider.Metadata) []string {
-	want := append(slices.Clone(defaultOIDCScopes), "urn:logto:scope:organizations")
-	if len(md.ScopesSupported) == 0 {
-		return defaultOIDCScopes
-	}
-	var out []string
-	for _, s := range want {
-		if s == "openid" || slices.Contains(md.ScopesSupported, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// prompter asks on the terminal and returns def elsewhere: sesame never
-// prompts a script.
-func prompter(f *Factory) func(question, def string) string {
-	in, ok := f.Stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) || !f.StderrIsTTY() {
-		return func(_, def string) string { return def }
-	}
-	r := bufio.NewReader(in)
-	return func(question, def string) string {
-		if def != "" {
-			fmt.Fprintf(f.Stderr, "%s [%s]: ", question, def)
-		} else {
-			fmt.Fprintf(f.Stderr, "%s: ", question)
-		}
-		line, _ := r.ReadString('\n')
-		if line = strings.TrimSpace(line); line != "" {
-			return line
-		}
-		return def
-	}
 }

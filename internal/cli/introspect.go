@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,8 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-cli/sesame/internal/grant"
-	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/term"
 )
 
@@ -66,27 +65,11 @@ func introspectRun(ctx context.Context, o *IntrospectOptions) error {
 	if err != nil {
 		return err
 	}
-	endpoint := brokerURL(p.Broker, "/introspect")
-	if endpoint == "" {
-		ep := pt.Endpoints
-		if ep.Introspection == "" && ep.Token == "" { // a token given by the user, no login
-			if ep, err = provider.Resolve(ctx, f.HTTP, endpointsOf(p)); err != nil {
-				return fmt.Errorf("find the introspection endpoint: %w", err)
-			}
-		}
-		if endpoint = ep.Introspection; endpoint == "" {
-			return fmt.Errorf("the provider has no introspection endpoint (RFC 7662); set introspection_url in the profile if it has one")
-		}
-	}
 	hint := ""
 	if pt.Kind == "access_token" || pt.Kind == "refresh_token" {
 		hint = pt.Kind
 	}
-	clientID := pt.ClientID
-	if clientID == "" {
-		clientID = p.ClientID
-	}
-	resp, err := grant.Client{ClientID: clientID, HTTP: f.HTTP}.Introspect(ctx, endpoint, pt.Raw, hint)
+	resp, err := f.Session(p).Introspect(ctx, pt.Raw, hint, pt.ClientID, pt.Endpoints)
 	if err != nil {
 		return err
 	}
@@ -100,8 +83,7 @@ func introspectRun(ctx context.Context, o *IntrospectOptions) error {
 		printIntrospection(f.HumanOut(), resp, f.Now())
 	}
 	if resp["active"] != true {
-		fmt.Fprintln(f.Stderr, "sesame: the token is not active (expired, revoked, or not from this provider)")
-		return &SilentError{Code: ExitError}
+		return &CodeError{Code: ExitError, Err: errors.New("the token is not active (expired, revoked, or not from this provider)")}
 	}
 	return nil
 }
@@ -109,7 +91,9 @@ func introspectRun(ctx context.Context, o *IntrospectOptions) error {
 // printIntrospection shows active first, then the members sorted, with
 // times in absolute and relative form.
 func printIntrospection(w io.Writer, resp map[string]any, now time.Time) {
-	fmt.Fprintf(w, "%-12s %v\n", "active:", resp["active"])
+	tw := term.Table(w)
+	defer tw.Flush()
+	fmt.Fprintf(tw, "active:\t%v\n", resp["active"])
 	keys := make([]string, 0, len(resp))
 	for k := range resp {
 		if k != "active" {
@@ -120,7 +104,7 @@ func printIntrospection(w io.Writer, resp map[string]any, now time.Time) {
 	for _, k := range keys {
 		v := fmt.Sprint(resp[k])
 		if n, ok := resp[k].(float64); ok && (k == "exp" || k == "iat" || k == "nbf" || k == "auth_time") {
-			v = whenText(time.Unix(int64(n), 0), now)
+			v = term.When(time.Unix(int64(n), 0), now)
 		} else if list, ok := resp[k].([]any); ok {
 			parts := make([]string, len(list))
 			for i, x := range list {
@@ -128,6 +112,6 @@ func printIntrospection(w io.Writer, resp map[string]any, now time.Time) {
 			}
 			v = strings.Join(parts, " ")
 		}
-		fmt.Fprintf(w, "%-12s %s\n", term.Clean(k)+":", term.Clean(v))
+		fmt.Fprintf(tw, "%s:\t%s\n", term.Clean(k), term.Clean(v))
 	}
 }

@@ -11,13 +11,9 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/login"
-	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/session"
 	"github.com/sesame-cli/sesame/internal/term"
 )
-
-// defaultOIDCScopes are asked for when an OpenID Connect profile names none.
-var defaultOIDCScopes = []string{"openid", "profile", "email", "offline_access"}
 
 // LoginOptions are the inputs of `sesame login`.
 type LoginOptions struct {
@@ -65,7 +61,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 	fl.IntVar(&o.Port, "port", 0, "loopback port for the redirect (default: a random free port)")
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
 	fl.BoolVar(&o.Device, "device", false, "sign in on another device with a code (RFC 8628), for SSH sessions and containers")
-	fl.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the sign-in")
+	fl.DurationVar(&o.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
 	fl.StringVar(&o.Broker, "broker", "", "sesame-broker URL that exchanges codes and refreshes tokens for a confidential client")
 	fl.StringVar(&o.AuthURL, "auth-url", "", "authorization endpoint, for providers without discovery")
@@ -94,11 +90,6 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
 		return flagErrorf("no provider for profile %q: pass --issuer, or --auth-url and --token-url for a plain OAuth 2.0 provider", p.Name)
 	}
-	scopes := p.Scopes
-	if len(scopes) == 0 && p.Issuer != "" {
-		scopes = defaultOIDCScopes
-	}
-
 	if !o.Device && !o.NoBrowser && f.Headless() {
 		return errors.New("no display or browser here (an SSH session or a container?), and the sign-in must come back to 127.0.0.1 on this machine.\n" +
 			"Use `sesame login --device` to sign in on another device with a code, or --no-browser with SSH port forwarding (ssh -L 8765:127.0.0.1:8765 and --port 8765).")
@@ -116,18 +107,13 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	if err := sess.CheckLockDir(); err != nil {
 		return err
 	}
-	ep, err := provider.Resolve(ctx, f.HTTP, endpointsOf(p))
+	lo, err := login.ForProfile(ctx, f.HTTP, p)
 	if err != nil {
-		return fmt.Errorf("find the provider's endpoints: %w", err)
+		return err
 	}
-	lo := login.Options{
-		Endpoints: ep, ClientID: p.ClientID,
-		Scopes: scopes, Resources: p.Resources, Params: p.Params,
-		Port: p.Port, Timeout: o.Timeout, NoBrowser: o.NoBrowser,
-		Browser: f.Browser, Stderr: f.Stderr, HTTP: f.HTTP, Now: f.Now,
-		TokenURL: sess.TokenURL, Interactive: f.StderrIsTTY(),
-		Save: func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) },
-	}
+	lo.Timeout, lo.NoBrowser, lo.Interactive = o.Timeout, o.NoBrowser, f.StderrIsTTY()
+	lo.Browser, lo.Stderr, lo.Now = f.Browser, f.Stderr, f.Now
+	lo.Save = func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) }
 	run := login.Run
 	if o.Device {
 		run = login.Device
@@ -162,7 +148,7 @@ func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
 	str("revocation-url", "revocation_url", &p.RevocationURL, o.RevokeURL)
 	str("broker", "broker", &p.Broker, o.Broker)
 	if o.Changed("scope") {
-		p.Scopes = splitList(o.Scope)
+		p.Scopes = config.SplitList(o.Scope)
 		set["scopes"] = p.Scopes
 	}
 	if o.Changed("resource") {
@@ -197,18 +183,6 @@ func parseParams(kvs []string) (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
-}
-
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
-}
-
-func endpointsOf(p config.Profile) provider.Endpoints {
-	return provider.Endpoints{
-		Issuer: p.Issuer, Auth: p.AuthURL, Token: p.TokenURL, Userinfo: p.UserinfoURL,
-		Revocation: p.RevocationURL, Introspection: p.IntrospectionURL,
-		EndSession: p.EndSessionURL, JWKS: p.JWKSURL, Device: p.DeviceURL,
-	}
 }
 
 func identityText(t *session.Tokens) string {

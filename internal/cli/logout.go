@@ -3,11 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-cli/sesame/internal/httpx"
+	"github.com/sesame-cli/sesame/internal/session"
 )
 
 // LogoutOptions are the inputs of `sesame logout`.
@@ -52,8 +51,8 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 		// The end-session URL goes to the browser: refuse a bad one before
 		// anything changes, so that the user can choose what to do.
 		if t, err := sess.Load(); err == nil && t.Endpoints.EndSession != "" {
-			if err := httpx.CheckEndpoint(t.Endpoints.EndSession); err != nil {
-				return fmt.Errorf("the end_session_endpoint %w; nothing was changed: run `sesame logout` without --end-session, and sign out of the provider in the browser yourself", err)
+			if _, err := session.EndSessionURL(t); err != nil {
+				return fmt.Errorf("%w; nothing was changed: run `sesame logout` without --end-session, and sign out of the provider in the browser yourself", err)
 			}
 		}
 	}
@@ -72,20 +71,12 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	if !o.EndSession {
 		return nil
 	}
-	if t == nil || t.Endpoints.EndSession == "" {
-		return fmt.Errorf("the provider has no end_session_endpoint; sign out of it in the browser yourself")
-	}
-	u, err := url.Parse(t.Endpoints.EndSession)
+	u, err := session.EndSessionURL(t)
 	if err != nil {
-		return fmt.Errorf("end_session_endpoint: %w", err)
+		return err
 	}
-	// client_id rather than id_token_hint: the URL reaches the browser's
-	// command line, where every local user could read a token.
-	q := u.Query()
-	q.Set("client_id", t.ClientID)
-	u.RawQuery = q.Encode()
 	fmt.Fprintf(f.Stderr, "Open this URL to sign out of the provider:\n\n  %s\n\n", u)
-	if err := f.Browser.Open(u.String()); err != nil {
+	if err := f.Browser.Open(u); err != nil {
 		fmt.Fprintf(f.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/term"
 )
@@ -30,7 +31,7 @@ func NewCmdProfile(f *Factory) *cobra.Command {
 		Short: "List, show, select and remove profiles",
 		Args:  cobra.NoArgs,
 	}
-	names := completeProfiles(f)
+	names := cmdutil.CompleteProfiles(f)
 	sub := func(use, short string, args cobra.PositionalArgs, run func(context.Context, *ProfileOptions) error) (*cobra.Command, *ProfileOptions) {
 		o := &ProfileOptions{F: f}
 		c := &cobra.Command{
@@ -94,15 +95,15 @@ func profileList(_ context.Context, o *ProfileOptions) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(f.Stderr, "No profiles yet: run `sesame init ISSUER` or `sesame login --issuer URL --client-id ID`.")
 	}
-	out := f.HumanOut()
+	out := term.Table(f.HumanOut())
 	for _, r := range rows {
 		mark := " "
 		if r.Current {
 			mark = "*"
 		}
-		fmt.Fprintf(out, "%s %-16s %s\n", mark, r.Name, r.Issuer)
+		fmt.Fprintf(out, "%s %s\t%s\n", mark, term.Clean(r.Name), term.Clean(r.Issuer))
 	}
-	return nil
+	return out.Flush()
 }
 
 func profileShow(_ context.Context, o *ProfileOptions) error {
@@ -122,33 +123,41 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
+	// Every key, in the file's order, comes from the Profile struct tags
+	// (config.Profile.Settings); unset ones are left out.
 	if o.JSON {
 		out := map[string]any{"name": name, "config": cfg.Path}
-		for k, v := range map[string]any{"issuer": p.Issuer, "client_id": p.ClientID, "scopes": p.Scopes, "resources": p.Resources,
-			"params": p.Params, "storage": p.Storage, "port": p.Port, "broker": p.Broker, "auth_url": p.AuthURL, "token_url": p.TokenURL,
-			"userinfo_url": p.UserinfoURL, "revocation_url": p.RevocationURL, "introspection_url": p.IntrospectionURL,
-			"end_session_url": p.EndSessionURL, "jwks_url": p.JWKSURL, "device_url": p.DeviceURL} {
-			if !reflect.ValueOf(v).IsZero() {
-				out[k] = v
+		for _, s := range p.Settings() {
+			if !reflect.ValueOf(s.Value).IsZero() {
+				out[s.Key] = s.Value
 			}
 		}
 		return json.NewEncoder(f.Stdout).Encode(out)
 	}
 	out := f.HumanOut()
 	fmt.Fprintf(out, "profile %s (%s)\n", name, cfg.Path)
-	for _, kv := range [][2]string{
-		{"issuer", p.Issuer}, {"client_id", p.ClientID}, {"scopes", strings.Join(p.Scopes, " ")},
-		{"resources", strings.Join(p.Resources, " ")}, {"params", formatParams(p.Params)},
-		{"storage", p.Storage}, {"port", portText(p.Port)}, {"broker", p.Broker},
-		{"auth_url", p.AuthURL}, {"token_url", p.TokenURL}, {"userinfo_url", p.UserinfoURL},
-		{"revocation_url", p.RevocationURL}, {"introspection_url", p.IntrospectionURL},
-		{"end_session_url", p.EndSessionURL}, {"jwks_url", p.JWKSURL}, {"device_url", p.DeviceURL},
-	} {
-		if kv[1] != "" {
-			fmt.Fprintf(out, "  %-18s %s\n", kv[0]+":", term.Clean(kv[1]))
+	for _, s := range p.Settings() {
+		if text := settingText(s.Value); text != "" {
+			fmt.Fprintf(out, "  %-18s %s\n", s.Key+":", term.Clean(text))
 		}
 	}
 	return nil
+}
+
+// settingText is a setting's value on one line: lists joined by spaces,
+// params as sorted k=v pairs, and "" for an unset value.
+func settingText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []string:
+		return strings.Join(v, " ")
+	case map[string]string:
+		return formatParams(v)
+	case int:
+		return portText(v)
+	}
+	return fmt.Sprint(v)
 }
 
 func profileUse(_ context.Context, o *ProfileOptions) error {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/cmdutil"
+	"github.com/sesame-cli/sesame/internal/tokencmd"
 	"github.com/sesame-cli/sesame/internal/version"
 )
 
@@ -49,18 +51,18 @@ keychain, and prints fresh access tokens for scripts.`,
 	root.PersistentFlags().BoolVar(&f.Verbose, "verbose", false, "log requests, keychain access and timings on stderr (secrets redacted)")
 	root.PersistentPreRun = func(*cobra.Command, []string) {
 		if f.Verbose || f.Getenv("SESAME_VERBOSE") == "1" {
-			f.enableVerbose()
+			f.EnableVerbose()
 		}
 	}
 	root.AddCommand(
 		NewCmdLogin(f, nil),
-		NewCmdToken(f, nil),
+		tokencmd.NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdLogout(f, nil),
 		NewCmdRefresh(f, nil),
-		NewCmdOrgToken(f, nil),
+		tokencmd.NewCmdOrgToken(f, nil),
 		NewCmdRevoke(f, nil),
-		NewCmdExec(f, nil),
+		tokencmd.NewCmdExec(f, nil),
 		NewCmdUserinfo(f, nil),
 		NewCmdIntrospect(f, nil),
 		NewCmdDoctor(f, nil),
@@ -69,7 +71,7 @@ keychain, and prints fresh access tokens for scripts.`,
 		NewCmdProfile(f),
 		NewCmdInit(f, nil),
 	)
-	root.RegisterFlagCompletionFunc("profile", completeProfiles(f))
+	root.RegisterFlagCompletionFunc("profile", cmdutil.CompleteProfiles(f))
 	usageArgs(root)
 	return root
 }

@@ -147,9 +147,10 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 			fmt.Fprintf(w, "  %s\n", msg)
 			continue
 		}
+		tw := term.Table(w)
 		row := func(k, v string) {
 			if v != "" {
-				fmt.Fprintf(w, "  %-9s %s\n", k+":", term.Clean(v))
+				fmt.Fprintf(tw, "  %s:\t%s\n", k, term.Clean(v))
 			}
 		}
 		row("issuer", st.Issuer)
@@ -168,24 +169,22 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 			what := strings.TrimSpace(strings.Join([]string{orgLabel(d.Organization), d.Resource}, " "))
 			row("token", what+", expires "+expiryText(d.ExpiresAt, now, tty))
 		}
+		tw.Flush()
 	}
 }
 
-// expiryText shows absolute time always (stable for scripts) and the
-// relative time for people.
+// expiryText shows the absolute time always (RFC 3339 for scripts, local
+// time on a terminal) and the relative one for people.
 func expiryText(t, now time.Time, tty bool) string {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return "unknown (the provider sent no expires_in)"
+	case !t.After(now):
+		return term.Stamp(t) + " (expired " + term.Short(now.Sub(t)) + " ago)"
+	case tty:
+		return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + term.Relative(t, now) + ")"
 	}
-	abs := t.UTC().Format(time.RFC3339)
-	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
-		return fmt.Sprintf("%s (expired %s ago)", abs, -d)
-	}
-	if !tty {
-		return fmt.Sprintf("%s (in %s)", abs, d)
-	}
-	return fmt.Sprintf("%s (in %s)", t.Local().Format("2006-01-02 15:04:05 MST"), d)
+	return term.When(t, now)
 }
 
 func orgLabel(id string) string {
@@ -193,13 +192,4 @@ func orgLabel(id string) string {
 		return ""
 	}
 	return "organization " + id
-}
-
-// whenText is a time in RFC 3339 and relative to now ("in 4m", "3s ago").
-func whenText(t, now time.Time) string {
-	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
-		return fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), -d)
-	}
-	return fmt.Sprintf("%s (in %s)", t.UTC().Format(time.RFC3339), d)
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 	"github.com/sesame-cli/sesame/internal/config"
-	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/session"
 )
 
@@ -26,14 +26,14 @@ type tokenChoice struct {
 func addTargetFlags(cmd *cobra.Command, f *Factory, c *tokenChoice) {
 	cmd.Flags().StringVar(&c.Resource, "resource", "", "the stored token for this resource")
 	cmd.Flags().StringVar(&c.Org, "org", "", "the stored token for this organization")
-	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
+	cmd.RegisterFlagCompletionFunc("org", cmdutil.CompleteOrgs(f))
 }
 
 // pickedToken is a token to inspect, and what is known about where it came from.
 type pickedToken struct {
 	Raw       string
 	Kind      string // "id_token", "access_token", "refresh_token", or "" for a token given by the user
-	Endpoints provider.Endpoints
+	Endpoints session.Endpoints
 	ClientID  string
 	Audience  string // what its aud should hold, when known
 }
@@ -71,7 +71,7 @@ func pickToken(ctx context.Context, f *Factory, p config.Profile, arg string, c 
 		}
 		aud := c.Resource
 		if aud == "" {
-			aud = "urn:logto:organization:" + c.Org
+			aud = session.OrganizationAudience(c.Org)
 		}
 		return pickedToken{Raw: d.AccessToken, Kind: kind, Endpoints: t.Endpoints, ClientID: t.ClientID, Audience: aud}, nil
 	}

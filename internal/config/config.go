@@ -35,30 +35,37 @@ const (
 // DefaultProfile is the profile used when nothing else names one.
 const DefaultProfile = "default"
 
-// Profile is one identity provider configuration. The yaml tags are the keys
-// users write in the file; Name comes from the key the profile sits under.
+// Profile is one identity provider configuration. Name comes from the key
+// the profile sits under. The struct tags are the only list of profile
+// settings; everything that goes through all of them reads the tags (see
+// keys.go):
+//   - yaml is the key users write in the file; the SESAME_* variable that
+//     overrides it is named after it (applyEnv), and `sesame profile show`
+//     lists the keys in this order (Settings);
+//   - kind:"url" marks an endpoint URL and kind:"issuer" the issuer, which
+//     Validate checks against the one URL policy (httpx.CheckEndpoint).
 type Profile struct {
 	Name string `yaml:"-"`
 
-	Issuer    string            `yaml:"issuer"`
+	Issuer    string            `yaml:"issuer" kind:"issuer"`
 	ClientID  string            `yaml:"client_id"`
 	Scopes    []string          `yaml:"scopes"`
 	Resources []string          `yaml:"resources"`
 	Params    map[string]string `yaml:"params"`
 	Storage   string            `yaml:"storage"` // "" means StorageKeychain
 	Port      int               `yaml:"port"`    // loopback redirect port, 0 = any free port
-	Broker    string            `yaml:"broker"`
+	Broker    string            `yaml:"broker" kind:"url"`
 
 	// Endpoints for plain OAuth 2.0 providers without OIDC discovery; when
 	// set they take precedence over what discovery reports.
-	AuthURL          string `yaml:"auth_url"`
-	TokenURL         string `yaml:"token_url"`
-	UserinfoURL      string `yaml:"userinfo_url"`
-	RevocationURL    string `yaml:"revocation_url"`
-	IntrospectionURL string `yaml:"introspection_url"`
-	EndSessionURL    string `yaml:"end_session_url"`
-	JWKSURL          string `yaml:"jwks_url"`
-	DeviceURL        string `yaml:"device_url"`
+	AuthURL          string `yaml:"auth_url" kind:"url"`
+	TokenURL         string `yaml:"token_url" kind:"url"`
+	UserinfoURL      string `yaml:"userinfo_url" kind:"url"`
+	RevocationURL    string `yaml:"revocation_url" kind:"url"`
+	IntrospectionURL string `yaml:"introspection_url" kind:"url"`
+	EndSessionURL    string `yaml:"end_session_url" kind:"url"`
+	JWKSURL          string `yaml:"jwks_url" kind:"url"`
+	DeviceURL        string `yaml:"device_url" kind:"url"`
 }
 
 // Config is the loaded file plus the environment it is read against.

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -34,55 +35,51 @@ import (
 //
 // SESAME_PROFILE (see Config.ProfileName) and SESAME_CONFIG (see
 // DefaultPath) choose the profile and the file rather than a field.
+//
+// The variables are derived from the Profile struct tags (envVar); a test
+// checks that the list above names exactly those.
 func applyEnv(p *Profile, getenv func(string) string) error {
-	strs := []struct {
-		name string
-		dst  *string
-	}{
-		{"SESAME_ISSUER", &p.Issuer},
-		{"SESAME_CLIENT_ID", &p.ClientID},
-		{"SESAME_STORAGE", &p.Storage},
-		{"SESAME_BROKER", &p.Broker},
-		{"SESAME_AUTH_URL", &p.AuthURL},
-		{"SESAME_TOKEN_URL", &p.TokenURL},
-		{"SESAME_USERINFO_URL", &p.UserinfoURL},
-		{"SESAME_REVOCATION_URL", &p.RevocationURL},
-		{"SESAME_INTROSPECTION_URL", &p.IntrospectionURL},
-		{"SESAME_END_SESSION_URL", &p.EndSessionURL},
-		{"SESAME_JWKS_URL", &p.JWKSURL},
-		{"SESAME_DEVICE_URL", &p.DeviceURL},
-	}
-	for _, s := range strs {
-		if v := getenv(s.name); v != "" {
-			*s.dst = v
+	v := reflect.ValueOf(p).Elem()
+	for f := range v.Type().Fields() {
+		key := yamlKey(f)
+		if key == "" {
+			continue
 		}
-	}
-	if v := getenv("SESAME_SCOPES"); v != "" {
-		p.Scopes = splitList(v)
-	}
-	if v := getenv("SESAME_RESOURCES"); v != "" {
-		p.Resources = splitList(v)
-	}
-	if v := getenv("SESAME_PORT"); v != "" {
-		port, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("SESAME_PORT=%q is not a port number", v)
+		name := envVar(key)
+		s := getenv(name)
+		if s == "" {
+			continue
 		}
-		p.Port = port
-	}
-	if v := getenv("SESAME_PARAMS"); v != "" {
-		params, err := parseParams(v)
-		if err != nil {
-			return fmt.Errorf("SESAME_PARAMS: %w", err)
+		switch dst := v.FieldByIndex(f.Index).Addr().Interface().(type) {
+		case *string:
+			*dst = s
+		case *[]string:
+			*dst = SplitList(s)
+		case *int:
+			// Port is the one number a profile has.
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a port number", name, s)
+			}
+			*dst = n
+		case *map[string]string:
+			params, err := parseParams(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*dst = params
+		default:
+			return fmt.Errorf("%s: sesame cannot read a %s from the environment", name, f.Type)
 		}
-		p.Params = params
 	}
 	return nil
 }
 
-// splitList accepts both "openid profile" (the OAuth scope syntax) and
-// "openid,profile" (what people type into CI settings).
-func splitList(s string) []string {
+// SplitList splits a list of scopes or resources, from a variable or a
+// flag. It accepts both "openid profile" (the OAuth scope syntax) and
+// "openid,profile" (what people type into CI settings): any comma or
+// white space separates.
+func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }
 

@@ -39,6 +39,44 @@ func yamlKey(f reflect.StructField) string {
 	return key
 }
 
+// urlFields are the Profile fields tagged kind:"url" or kind:"issuer", in
+// field order: the settings Validate holds to the URL policy.
+func urlFields() []reflect.StructField {
+	var out []reflect.StructField
+	for f := range reflect.TypeFor[Profile]().Fields() {
+		if k := f.Tag.Get("kind"); k == "url" || k == "issuer" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// envVar is the variable that overrides key: SESAME_ and the key in upper
+// case, so SESAME_CLIENT_ID for client_id.
+func envVar(key string) string { return "SESAME_" + strings.ToUpper(key) }
+
+// Setting is one profile key and its value.
+type Setting struct {
+	Key string // the file key, such as "client_id"
+	// Value is the field itself: a string, []string, map[string]string or
+	// int, the zero value when the key is unset.
+	Value any
+}
+
+// Settings lists every key of p with its value, in the order of the
+// Profile fields, unset ones included: what `sesame profile show` prints,
+// taken from the struct tags so that no key can be left out.
+func (p Profile) Settings() []Setting {
+	v := reflect.ValueOf(p)
+	var out []Setting
+	for f := range v.Type().Fields() {
+		if key := yamlKey(f); key != "" {
+			out = append(out, Setting{Key: key, Value: v.FieldByIndex(f.Index).Interface()})
+		}
+	}
+	return out
+}
+
 // unknownKeys reports keys sesame would silently ignore. A mistyped key
 // ("clientid") otherwise looks like a provider problem at login time.
 func unknownKeys(doc *yaml.Node, path string) []string {

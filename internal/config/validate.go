@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -58,25 +59,12 @@ func (p Profile) Validate() error {
 		bad("port %d is out of range 0-65535 (0 picks a free port)", p.Port)
 	}
 
-	// OpenID Connect Discovery 1.0 §3: the issuer is an https URL with no
-	// query or fragment.
-	if err := checkURL(p.Issuer, true); err != nil {
-		bad("issuer: %w", err)
-	}
-	urls := []struct{ key, val string }{
-		{"broker", p.Broker},
-		{"auth_url", p.AuthURL},
-		{"token_url", p.TokenURL},
-		{"userinfo_url", p.UserinfoURL},
-		{"revocation_url", p.RevocationURL},
-		{"introspection_url", p.IntrospectionURL},
-		{"end_session_url", p.EndSessionURL},
-		{"jwks_url", p.JWKSURL},
-		{"device_url", p.DeviceURL},
-	}
-	for _, u := range urls {
-		if err := checkURL(u.val, false); err != nil {
-			bad("%s: %w", u.key, err)
+	// Every URL setting (kind:"url", kind:"issuer") meets the one URL
+	// policy; OpenID Connect Discovery 1.0 §3: the issuer has no query or
+	// fragment either.
+	for _, f := range urlFields() {
+		if err := checkURL(reflect.ValueOf(p).FieldByIndex(f.Index).String(), f.Tag.Get("kind") == "issuer"); err != nil {
+			bad("%s: %w", yamlKey(f), err)
 		}
 	}
 
@@ -91,21 +79,30 @@ func (p Profile) Validate() error {
 			bad("resources: %q is not an absolute URI without a fragment (RFC 8707 §2)", r)
 		}
 	}
-	// The login flow sets these itself; overriding them would break PKCE,
-	// state checking or the redirect, or fight the scopes and resources keys.
-	reserved := []string{
-		"response_type", "client_id", "redirect_uri", "state", "nonce",
-		"code_challenge", "code_challenge_method", "scope", "resource",
-	}
 	for _, k := range slices.Sorted(maps.Keys(p.Params)) {
 		if k == "" {
 			bad("params: empty parameter name")
 		}
-		if slices.Contains(reserved, k) {
+		if IsReservedParam(k) {
 			bad("params: %q is set by sesame itself and cannot be overridden", k)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// IsReservedParam reports the authorization parameters the login flow sets
+// itself (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1,
+// RFC 8707 §2). Extra parameters, from the profile's params or from
+// --param, may not set them: that would silently turn off PKCE, state or
+// nonce checking, break the redirect, or fight the scopes and resources
+// keys.
+func IsReservedParam(name string) bool {
+	switch name {
+	case "response_type", "client_id", "redirect_uri", "state", "nonce",
+		"code_challenge", "code_challenge_method", "scope", "resource":
+		return true
+	}
+	return false
 }
 
 // checkURL accepts "" (unset) or an endpoint that passes the one URL policy

@@ -2,10 +2,10 @@ package doctor
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/provider"
 )
 
@@ -113,7 +113,8 @@ func checkEndpoints(md *provider.Metadata, oidc bool) []Item {
 // and signing keys travel over them (RFC 6749 §3.1 and §3.2, OpenID Connect
 // Discovery §3 for the issuer and jwks_uri, RFC 8414 §2). Loopback hosts
 // are exempt, as in the profile's own validation, since traffic to them
-// never leaves the machine; that is where development providers run.
+// never leaves the machine; that is where development providers run. The
+// loopback rule is httpx's, the one login applies (httpx.CheckEndpoint).
 func checkHTTPS(issuer string, md *provider.Metadata) Item {
 	const check = "https"
 	urls := [][2]string{{"issuer", issuer}}
@@ -130,7 +131,7 @@ func checkHTTPS(issuer string, md *provider.Metadata) Item {
 		case err != nil || !u.IsAbs() || u.Host == "":
 			bad = append(bad, fmt.Sprintf("%s %q (not an absolute URL)", nu[0], nu[1]))
 		case u.Scheme == "https":
-		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		case u.Scheme == "http" && httpx.IsLoopback(u.Hostname()):
 			loopback = true
 		default:
 			bad = append(bad, fmt.Sprintf("%s %s (not https)", nu[0], nu[1]))
@@ -144,14 +145,4 @@ func checkHTTPS(issuer string, md *provider.Metadata) Item {
 		return ok(check, fmt.Sprintf("%d URLs use https or plain http on a loopback host", len(urls)))
 	}
 	return ok(check, fmt.Sprintf("%d URLs use https", len(urls)))
-}
-
-// isLoopback reports hosts whose traffic never leaves the machine:
-// localhost, 127.0.0.0/8 and ::1.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

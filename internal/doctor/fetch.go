@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -19,14 +18,10 @@ import (
 	"github.com/sesame-cli/sesame/internal/provider"
 )
 
-// response is one GET kept whole: the checks need more than the body (the
-// status, the time it took, and the Date header for the clock check).
+// response is one GET kept whole (httpx.Response: the status, the body,
+// the time it took) with the provider's clock read off its Date header.
 type response struct {
-	url     string
-	status  int
-	ctype   string
-	body    []byte
-	elapsed time.Duration
+	*httpx.Response
 	// date is the provider's clock when it answered, already advanced by
 	// any Age a cache added (RFC 9111 §4.2.3); zero when there was no Date.
 	date time.Time
@@ -37,31 +32,13 @@ type response struct {
 // get fetches u once. There are no retries: a provider that does not
 // answer should be reported at once, not after a backoff. As for a login,
 // a redirect is followed within the origin only, and the body is bounded
-// (httpx.SameOrigin).
+// (httpx.GetDocument).
 func get(ctx context.Context, o Options, u string) (*response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := httpx.GetDocument(ctx, o.HTTP, u, http.Header{"Accept": {"application/json"}})
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
-	start := time.Now()
-	resp, err := httpx.SameOrigin(o.HTTP).Do(req)
-	if err != nil {
-		var rd *httpx.RedirectError
-		if errors.As(err, &rd) {
-			return nil, rd.Named(u)
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", u, err)
-	}
-	r := &response{
-		url: u, status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body,
-		elapsed: time.Since(start), at: o.Now(),
-	}
+	r := &response{Response: resp, at: o.Now()}
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
 		// Date is truncated to the second, so the provider's clock was
 		// anywhere in the second that follows; its middle is the best guess.
@@ -74,8 +51,8 @@ func get(ctx context.Context, o Options, u string) (*response, error) {
 // isHTML tells a login or error page from a document: an SSO proxy in
 // front of the issuer, or a wrong URL, answers 200 with HTML.
 func (r *response) isHTML() bool {
-	mt, _, _ := mime.ParseMediaType(r.ctype)
-	return strings.Contains(mt, "html") || bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("<"))
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return strings.Contains(mt, "html") || bytes.HasPrefix(bytes.TrimSpace(r.Body), []byte("<"))
 }
 
 // discovery is a fetched and parsed discovery document.
@@ -105,59 +82,54 @@ func failFetch(check string, err error) Item {
 	return fail(check, err.Error(), reachRemedy)
 }
 
-// discover reads the discovery document the way provider.Discover does:
-// the OpenID Connect location ISSUER/.well-known/openid-configuration
-// (OpenID Connect Discovery §4.1), then, on 404 only, the RFC 8414 §3.1
-// location, which inserts the well-known segment before the issuer's path.
+// discover reads the discovery document the way provider.Discover does,
+// from provider.DiscoveryURLs: the OpenID Connect location (OpenID Connect
+// Discovery §4.1), then, on 404 only, the RFC 8414 §3.1 location.
 // It returns nil and a failed item when there is no usable document.
 func discover(ctx context.Context, o Options) (*discovery, Item) {
 	const check = "discovery"
-	u, err := url.Parse(o.Issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	oidcURL, altURL, err := provider.DiscoveryURLs(o.Issuer)
+	if u, _ := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fail(check, fmt.Sprintf("the issuer %q is not an absolute http(s) URL", o.Issuer),
 			"set the profile's issuer to the provider's issuer URL, e.g. https://login.example.com/tenant")
 	}
-	oidcURL := strings.TrimSuffix(o.Issuer, "/") + "/.well-known/openid-configuration"
 	resp, err := get(ctx, o, oidcURL)
 	if err != nil {
 		return nil, failFetch(check, err)
 	}
 	d := &discovery{resp: resp}
-	if resp.status == http.StatusNotFound {
-		alt := *u
-		alt.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-		alt.RawPath = ""
-		resp, err = get(ctx, o, alt.String())
+	if resp.Status == http.StatusNotFound {
+		resp, err = get(ctx, o, altURL)
 		switch {
 		case err != nil:
 			return nil, fail(check, fmt.Sprintf("%s answered 404; RFC 8414 location: %v", oidcURL, err), reachRemedy)
-		case resp.status == http.StatusNotFound:
-			return nil, fail(check, fmt.Sprintf("no document: %s and %s both answered 404", oidcURL, alt.String()),
+		case resp.Status == http.StatusNotFound:
+			return nil, fail(check, fmt.Sprintf("no document: %s and %s both answered 404", oidcURL, altURL),
 				"the issuer is the URL before /.well-known, often with a tenant or realm path; check it in the provider's console")
 		}
 		d.resp, d.rfc8414 = resp, true
 	}
-	if resp.status != http.StatusOK {
+	if resp.Status != http.StatusOK {
 		remedy := "check the issuer URL; the provider should answer 200"
 		switch {
-		case resp.status == http.StatusUnauthorized || resp.status == http.StatusForbidden:
+		case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 			remedy = "the discovery document must be public; a proxy or firewall may be asking for credentials"
-		case resp.status >= 500:
+		case resp.Status >= 500:
 			remedy = "the provider is failing; try again later or check its status page"
 		}
-		return nil, fail(check, fmt.Sprintf("%s answered HTTP %d", resp.url, resp.status), remedy)
+		return nil, fail(check, fmt.Sprintf("%s answered HTTP %d", resp.URL, resp.Status), remedy)
 	}
-	if !json.Valid(resp.body) {
+	if !json.Valid(resp.Body) {
 		if resp.isHTML() {
-			return nil, fail(check, fmt.Sprintf("not JSON: %s returned an HTML page", resp.url),
+			return nil, fail(check, fmt.Sprintf("not JSON: %s returned an HTML page", resp.URL),
 				"an HTML page is usually a login portal, a proxy or a wrong URL; use the issuer URL the provider documents")
 		}
-		return nil, fail(check, fmt.Sprintf("not JSON: %s returned %s", resp.url, describe(resp)),
+		return nil, fail(check, fmt.Sprintf("not JSON: %s returned %s", resp.URL, describe(resp)),
 			"check the issuer URL; the document must be a JSON object (OpenID Connect Discovery §4.2)")
 	}
 	var md provider.Metadata
-	if err := json.Unmarshal(resp.body, &md); err != nil {
-		return nil, fail(check, fmt.Sprintf("malformed metadata at %s: %v", resp.url, err),
+	if err := json.Unmarshal(resp.Body, &md); err != nil {
+		return nil, fail(check, fmt.Sprintf("malformed metadata at %s: %v", resp.URL, err),
 			"the provider publishes a broken document; report it to its administrators")
 	}
 	d.md = &md
@@ -165,17 +137,17 @@ func discover(ctx context.Context, o Options) (*discovery, Item) {
 	if d.rfc8414 {
 		where = "RFC 8414 location; the OpenID Connect one answered 404"
 	}
-	return d, ok(check, fmt.Sprintf("200 in %d ms from %s (%s)", resp.elapsed.Milliseconds(), resp.url, where))
+	return d, ok(check, fmt.Sprintf("200 in %d ms from %s (%s)", resp.Elapsed.Milliseconds(), resp.URL, where))
 }
 
 // describe names what a non-JSON body looks like without dumping it.
 func describe(r *response) string {
-	if len(bytes.TrimSpace(r.body)) == 0 {
+	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return "an empty body"
 	}
-	ct := r.ctype
+	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		ct = "no Content-Type"
 	}
-	return fmt.Sprintf("%d bytes of %s", len(r.body), ct)
+	return fmt.Sprintf("%d bytes of %s", len(r.Body), ct)
 }

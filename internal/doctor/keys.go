@@ -25,14 +25,14 @@ func checkJWKS(ctx context.Context, o Options, jwksURI string) (*response, Item)
 	if err != nil {
 		return nil, failFetch(check, err)
 	}
-	if resp.status != http.StatusOK {
-		return resp, fail(check, fmt.Sprintf("%s answered HTTP %d", jwksURI, resp.status),
+	if resp.Status != http.StatusOK {
+		return resp, fail(check, fmt.Sprintf("%s answered HTTP %d", jwksURI, resp.Status),
 			"ID tokens cannot be verified without the keys; check jwks_uri at the provider")
 	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := json.Unmarshal(resp.body, &set); err != nil {
+	if err := json.Unmarshal(resp.Body, &set); err != nil {
 		what := err.Error()
 		if resp.isHTML() {
 			what = "an HTML page"
@@ -91,16 +91,10 @@ func orDash(s string) string {
 	return s
 }
 
-// asymmetricAlgs are the ID token algorithms sesame accepts, the same list
-// as provider.VerifyIDToken's: HMAC needs a secret a public client does not
-// have, and "none" is no signature at all.
-var asymmetricAlgs = []string{
-	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512", "EdDSA",
-}
-
 // checkIDTokenAlgs reads id_token_signing_alg_values_supported (OpenID
-// Connect Discovery §3, required of an OpenID provider).
+// Connect Discovery §3, required of an OpenID provider) and looks for one
+// sesame accepts (provider.SigningAlgs: HMAC needs a secret a public client
+// does not have, and "none" is no signature at all).
 func checkIDTokenAlgs(md *provider.Metadata, oidc bool) Item {
 	const check = "id_token_algs"
 	algs := md.IDTokenSigningAlgValuesSupported
@@ -111,7 +105,7 @@ func checkIDTokenAlgs(md *provider.Metadata, oidc bool) Item {
 	case len(algs) == 0:
 		return warn(check, "not advertised (OpenID Connect Discovery §3 requires it)",
 			"if ID tokens fail verification, check the client's signing algorithm at the provider")
-	case !slices.ContainsFunc(algs, func(a string) bool { return slices.Contains(asymmetricAlgs, a) }):
+	case !slices.ContainsFunc(algs, provider.AcceptsAlg):
 		return fail(check, "only "+list+": sesame accepts only asymmetric signatures checked against the JWKS",
 			"configure the client to sign ID tokens with RS256 or ES256")
 	case slices.Contains(algs, "none"):
@@ -125,10 +119,10 @@ func checkIDTokenAlgs(md *provider.Metadata, oidc bool) Item {
 // Clock skew thresholds. Under skewOK nobody notices; past skewFail the
 // provider's exp, iat and nbf stop meaning what they say here: tokens look
 // fresher or staler than they are, and ID token verification allows only
-// provider.ClockSkew.
+// provider.ClockSkew, which is therefore the threshold.
 const (
 	skewOK   = 10 * time.Second
-	skewFail = time.Minute
+	skewFail = provider.ClockSkew
 )
 
 // checkClock compares the provider's clock (the HTTP Date header, RFC 9110

@@ -23,7 +23,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/sesame-cli/sesame/internal/broker"
+	"github.com/sesame-cli/sesame/internal/brokercmd"
 	"github.com/sesame-cli/sesame/internal/cli"
 )
 
@@ -40,7 +40,7 @@ func run(root string) error {
 	noEnv := func(string) string { return "" }
 	trees := []*cobra.Command{
 		cli.NewRootCmd(cli.NewFactory(strings.NewReader(""), io.Discard, io.Discard, noEnv)),
-		broker.NewCommand(),
+		brokercmd.NewCommand(),
 	}
 	completions, pages := map[string][]byte{}, map[string][]byte{}
 	for _, t := range trees {

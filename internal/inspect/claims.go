@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // checkClaims checks the registered claims every JWT consumer must
@@ -96,11 +98,11 @@ func checkExp(c map[string]any, now time.Time, skew time.Duration) Check {
 	case err != nil:
 		ch.Detail = err.Error()
 	case !now.Before(t.Add(skew)):
-		ch.Detail = fmt.Sprintf("expired %s (%s)", relative(t, now), stamp(t))
+		ch.Detail = fmt.Sprintf("expired %s (%s)", term.Relative(t, now), term.Stamp(t))
 	case !now.Before(t):
-		ch.OK, ch.Detail = true, fmt.Sprintf("expired %s (%s), within the %s clock skew allowed", relative(t, now), stamp(t), short(skew))
+		ch.OK, ch.Detail = true, fmt.Sprintf("expired %s (%s), within the %s clock skew allowed", term.Relative(t, now), term.Stamp(t), term.Short(skew))
 	default:
-		ch.OK, ch.Detail = true, fmt.Sprintf("expires %s (%s)", relative(t, now), stamp(t))
+		ch.OK, ch.Detail = true, fmt.Sprintf("expires %s (%s)", term.Relative(t, now), term.Stamp(t))
 	}
 	return ch
 }
@@ -115,9 +117,9 @@ func checkNbf(c map[string]any, now time.Time, skew time.Duration) Check {
 	case err != nil:
 		ch.OK, ch.Detail = false, err.Error()
 	case t.After(now.Add(skew)):
-		ch.OK, ch.Detail = false, fmt.Sprintf("not valid until %s, %s: is a clock wrong?", stamp(t), relative(t, now))
+		ch.OK, ch.Detail = false, fmt.Sprintf("not valid until %s, %s: is a clock wrong?", term.Stamp(t), term.Relative(t, now))
 	default:
-		ch.Detail = fmt.Sprintf("valid since %s (%s)", relative(t, now), stamp(t))
+		ch.Detail = fmt.Sprintf("valid since %s (%s)", term.Relative(t, now), term.Stamp(t))
 	}
 	return ch
 }
@@ -134,9 +136,9 @@ func checkIat(c map[string]any, now time.Time, skew time.Duration) Check {
 	case err != nil:
 		ch.OK, ch.Detail = false, err.Error()
 	case t.After(now.Add(skew)):
-		ch.OK, ch.Detail = false, fmt.Sprintf("issued %s in the future (%s): the provider's clock or this machine's is wrong", short(t.Sub(now)), stamp(t))
+		ch.OK, ch.Detail = false, fmt.Sprintf("issued %s in the future (%s): the provider's clock or this machine's is wrong", term.Short(t.Sub(now)), term.Stamp(t))
 	default:
-		ch.Detail = fmt.Sprintf("issued %s (%s)", relative(t, now), stamp(t))
+		ch.Detail = fmt.Sprintf("issued %s (%s)", term.Relative(t, now), term.Stamp(t))
 	}
 	return ch
 }
@@ -176,43 +178,6 @@ func asJSON(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-// stamp is an absolute time as RFC 3339 in UTC.
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// relative says "in 4m" or "12s ago".
-func relative(t, now time.Time) string {
-	d := t.Sub(now)
-	switch {
-	case d.Abs() < time.Second:
-		return "just now"
-	case d > 0:
-		return "in " + short(d)
-	default:
-		return short(-d) + " ago"
-	}
-}
-
-// short rounds d to its two largest units: 12s, 4m, 4m30s, 3h5m, 2d3h.
-func short(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	days, hours, mins, secs := s/86400, s/3600%24, s/60%60, s%60
-	two := func(a int64, au string, b int64, bu string) string {
-		if b == 0 {
-			return fmt.Sprintf("%d%s", a, au)
-		}
-		return fmt.Sprintf("%d%s%d%s", a, au, b, bu)
-	}
-	switch {
-	case days > 0:
-		return two(days, "d", hours, "h")
-	case hours > 0:
-		return two(hours, "h", mins, "m")
-	case mins > 0:
-		return two(mins, "m", secs, "s")
-	}
-	return fmt.Sprintf("%ds", secs)
 }
 
 // strings1 reads a string-or-array-of-strings claim such as aud.

@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/provider"
 )
 
 // DefaultSkew is the clock tolerance for exp, nbf and iat when
-// Options.Skew is zero: laptops and providers disagree by a few seconds,
-// and RFC 7519 §4.1.4 allows "a small leeway".
-const DefaultSkew = 60 * time.Second
+// Options.Skew is zero: the one ID token verification allows
+// (provider.ClockSkew), so that `sesame claims` and login agree.
+const DefaultSkew = provider.ClockSkew
 
 // MaxTokenSize bounds the token read. Real tokens are a few KiB; one past
 // this is a mistake (a whole file pasted) and not worth decoding.

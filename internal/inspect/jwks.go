@@ -6,9 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -29,40 +27,29 @@ type jwks struct {
 // fetchJWKS GETs the set at u. revalidate asks caches on the way for a
 // fresh copy (RFC 9111 §5.2.1.4), for when a kid was not found. A redirect
 // is followed within the origin only, since another origin would choose
-// the keys, and the body is bounded (httpx.SameOrigin).
+// the keys, and the body is bounded (httpx.GetDocument).
 func fetchJWKS(ctx context.Context, hc *http.Client, u string, revalidate bool) (*jwks, error) {
 	// Keys fetched over plain http from another machine prove nothing.
 	if err := httpx.CheckEndpoint(u); err != nil {
 		return nil, fmt.Errorf("the JWKS URL %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("JWKS URL %q: %w", u, err)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	header := http.Header{"Accept": {"application/jwk-set+json, application/json"}}
 	if revalidate {
-		req.Header.Set("Cache-Control", "no-cache")
+		header.Set("Cache-Control", "no-cache")
 	}
-	resp, err := httpx.SameOrigin(hc).Do(req)
-	if err != nil {
-		var rd *httpx.RedirectError
-		if errors.As(err, &rd) {
-			return nil, rd.Named(u)
-		}
-		return nil, err // a *url.Error, which names the URL
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s answered HTTP %d", u, resp.StatusCode)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", u, err)
+	resp, err := httpx.GetDocument(ctx, hc, u, header)
+	switch {
+	case resp == nil:
+		return nil, err // a *httpx.RedirectError or a *url.Error, both naming the URL
+	case resp.Status != http.StatusOK:
+		return nil, fmt.Errorf("%s answered HTTP %d", u, resp.Status)
+	case err != nil:
+		return nil, err // "read u: ..."
 	}
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil || doc.Keys == nil {
+	if err := json.Unmarshal(resp.Body, &doc); err != nil || doc.Keys == nil {
 		return nil, fmt.Errorf("%s is not a JWK Set (RFC 7517 §5)", u)
 	}
 	set := &jwks{url: u, skipped: map[string]string{}}

@@ -116,7 +116,7 @@ func writeClaims(b *strings.Builder, claims map[string]any, now time.Time, p fun
 func claimValue(name string, v any, now time.Time) string {
 	if slices.Contains(timeClaims, name) {
 		if t, _, err := numericDate(map[string]any{name: v}, name); err == nil && !t.IsZero() {
-			return stamp(t) + " (" + relative(t, now) + ")"
+			return term.Stamp(t) + " (" + term.Relative(t, now) + ")"
 		}
 	}
 	if list, ok := v.([]any); ok {

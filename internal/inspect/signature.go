@@ -15,17 +15,31 @@ import (
 // (RFC 7518 §3.1, RFC 8037 §3.1).
 type keyFit struct{ kty, crv string }
 
-// accepted are the algorithms sesame verifies, the same asymmetric set
-// provider.VerifyIDToken accepts. "none" and HMAC are refused before any
-// key is fetched (RFC 8725 §3.1, §3.2).
-var accepted = map[string]keyFit{
-	"RS256": {"RSA", ""}, "RS384": {"RSA", ""}, "RS512": {"RSA", ""},
-	"PS256": {"RSA", ""}, "PS384": {"RSA", ""}, "PS512": {"RSA", ""},
-	"ES256": {"EC", "P-256"}, "ES384": {"EC", "P-384"}, "ES512": {"EC", "P-521"},
-	"EdDSA": {"OKP", "Ed25519"},
+// keyFor is the key alg needs: RSA for RS* and PS* (RFC 7518 §3.3, §3.5),
+// EC on the curve an ES algorithm names (§3.4), Ed25519 for EdDSA
+// (RFC 8037 §3.1). Which algorithms are verified at all is not decided
+// here but by provider.SigningAlgs; for any other alg the answer is the
+// zero keyFit, which no key fits.
+func keyFor(alg string) keyFit {
+	switch {
+	case strings.HasPrefix(alg, "RS"), strings.HasPrefix(alg, "PS"):
+		return keyFit{"RSA", ""}
+	case alg == "ES256":
+		return keyFit{"EC", "P-256"}
+	case alg == "ES384":
+		return keyFit{"EC", "P-384"}
+	case alg == "ES512":
+		return keyFit{"EC", "P-521"}
+	case alg == "EdDSA":
+		return keyFit{"OKP", "Ed25519"}
+	}
+	return keyFit{}
 }
 
-// refusal explains why alg is not verified at all, or is "" when it is.
+// refusal explains why alg is not verified at all, or is "" when it is:
+// sesame verifies the asymmetric algorithms provider.VerifyIDToken accepts
+// (provider.SigningAlgs). "none" and HMAC are refused before any key is
+// fetched (RFC 8725 §3.1, §3.2).
 func refusal(alg string) string {
 	switch {
 	case strings.EqualFold(alg, "none"):
@@ -35,7 +49,7 @@ func refusal(alg string) string {
 		// exactly the forgery an attacker hopes for.
 		return alg + " is refused: a provider's public key is not a shared secret (algorithm confusion, RFC 8725 §2.1)"
 	}
-	if _, ok := accepted[alg]; !ok {
+	if !provider.AcceptsAlg(alg) {
 		return fmt.Sprintf("alg %q is not a signature algorithm sesame accepts (RS*, PS*, ES*, EdDSA)", alg)
 	}
 	return ""
@@ -143,7 +157,7 @@ func (s *jwks) verify(jws *jose.JSONWebSignature, alg, kid string, hasKid bool) 
 // wrong type.
 func misfit(k jose.JSONWebKey, alg string) string {
 	kty, crv := keyType(k.Key)
-	want := accepted[alg]
+	want := keyFor(alg)
 	switch {
 	case k.Use == "enc":
 		return "is an encryption key (use enc)"

@@ -9,17 +9,15 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-cli/sesame/internal/config"
 )
 
-// reserved parameters belong to the protocol: letting --param set them
-// would silently turn off PKCE, state or nonce.
-var reserved = []string{"response_type", "client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method", "scope", "resource"}
-
 // CheckParams refuses extra authorization parameters that would override
-// what sesame sends for security.
+// what sesame sends for security (config.IsReservedParam).
 func CheckParams(params map[string]string) error {
 	for k := range params {
-		if slices.Contains(reserved, k) {
+		if config.IsReservedParam(k) {
 			return fmt.Errorf("--param %s is not allowed: sesame sets %s itself (use --scope or --resource for those)", k, k)
 		}
 	}

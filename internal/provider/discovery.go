@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -52,27 +51,38 @@ func (e *IssuerMismatchError) Error() string {
 	return fmt.Sprintf("the discovery document at %s names issuer %q, but the profile says %q; they must match exactly (check for a trailing slash or a missing path)", e.URL, e.Got, e.Want)
 }
 
-// Discover fetches the issuer's metadata. It tries the OpenID Connect
-// location first and, when that is not found, the RFC 8414 location, since
-// plain OAuth 2.0 servers publish only the latter.
-func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+// DiscoveryURLs returns where an issuer's metadata may be found: the
+// OpenID Connect location, ISSUER/.well-known/openid-configuration (OpenID
+// Connect Discovery §4.1), and the RFC 8414 §3.1 one, which inserts the
+// well-known segment before the issuer's path. Discover and `sesame
+// doctor` try them in that order, the second only after a 404.
+func DiscoveryURLs(issuer string) (oidcURL, rfc8414URL string, err error) {
 	u, err := url.Parse(issuer)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("issuer %q is not an absolute URL", issuer)
+		return "", "", fmt.Errorf("issuer %q is not an absolute URL", issuer)
 	}
-	oidcURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	alt := *u
+	alt.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+	alt.RawPath = ""
+	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration", alt.String(), nil
+}
+
+// Discover fetches the issuer's metadata. It tries the OpenID Connect
+// location first and, when that is not found, the RFC 8414 location, since
+// plain OAuth 2.0 servers publish only the latter (DiscoveryURLs).
+func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, error) {
+	oidcURL, altURL, err := DiscoveryURLs(issuer)
+	if err != nil {
+		return nil, err
+	}
 	md, err := fetchMetadata(ctx, hc, oidcURL)
 	var nf *notFoundError
 	if errors.As(err, &nf) {
-		// RFC 8414 §3.1 inserts the well-known segment before the issuer's path.
-		alt := *u
-		alt.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-		alt.RawPath = ""
 		var err2 error
-		if md, err2 = fetchMetadata(ctx, hc, alt.String()); err2 != nil {
+		if md, err2 = fetchMetadata(ctx, hc, altURL); err2 != nil {
 			return nil, err // the OpenID Connect error is the one users expect to read
 		}
-		oidcURL, err = alt.String(), nil
+		oidcURL, err = altURL, nil
 	}
 	if err != nil {
 		return nil, err
@@ -109,34 +119,24 @@ func keysClient(hc *http.Client) *http.Client { return httpx.SameOrigin(hc) }
 
 // getJSON GETs a small JSON document and explains the usual failures. A
 // document may move within its origin, never to another: that origin would
-// choose the endpoints (httpx.SameOrigin, which also bounds the body).
+// choose the endpoints (httpx.GetDocument, which also bounds the body).
 func getJSON(ctx context.Context, hc *http.Client, docURL string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request for %s: %w", docURL, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := httpx.SameOrigin(hc).Do(req)
-	if err != nil {
-		var rd *httpx.RedirectError
-		if errors.As(err, &rd) {
-			return nil, rd.Named(docURL)
-		}
-		return nil, fmt.Errorf("fetch %s: %w", docURL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", docURL, err)
-	}
+	resp, err := httpx.GetDocument(ctx, hc, docURL, http.Header{"Accept": {"application/json"}})
+	var rd *httpx.RedirectError
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
+	case resp == nil && errors.As(err, &rd):
+		return nil, err // named after docURL
+	case resp == nil && err != nil:
+		return nil, fmt.Errorf("fetch %s: %w", docURL, err)
+	case err != nil:
+		return nil, err // "read docURL: ..."
+	case resp.Status == http.StatusNotFound:
 		return nil, &notFoundError{url: docURL}
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%s answered HTTP %d", docURL, resp.StatusCode)
+	case resp.Status != http.StatusOK:
+		return nil, fmt.Errorf("%s answered HTTP %d", docURL, resp.Status)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); strings.Contains(mt, "html") {
 		return nil, fmt.Errorf("%s returned an HTML page, not JSON (is the URL right?)", docURL)
 	}
-	return body, nil
+	return resp.Body, nil
 }

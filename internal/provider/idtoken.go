@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,20 +17,32 @@ import (
 	"github.com/sesame-cli/sesame/internal/term"
 )
 
-// asymmetricAlgs are the only ID token algorithms accepted. "none" and the
-// HMAC family are left out on purpose: a public client has no shared secret,
-// so an HS256 token "signed" with the provider's public key is a forgery.
-var asymmetricAlgs = []string{
-	oidc.RS256, oidc.RS384, oidc.RS512,
-	oidc.PS256, oidc.PS384, oidc.PS512,
-	oidc.ES256, oidc.ES384, oidc.ES512,
-	oidc.EdDSA,
+// SigningAlgs returns the only signature algorithms sesame accepts from a
+// provider, a new slice each time: VerifyIDToken verifies ID tokens with
+// them, `sesame claims` (package inspect) checks tokens with them, and
+// `sesame doctor` looks for them among the provider's. "none" and the HMAC
+// family are left out on purpose: a public client has no shared secret, so
+// an HS256 token "signed" with the provider's public key is a forgery
+// (RFC 8725 §2.1, §3.1).
+func SigningAlgs() []string {
+	return []string{
+		oidc.RS256, oidc.RS384, oidc.RS512,
+		oidc.PS256, oidc.PS384, oidc.PS512,
+		oidc.ES256, oidc.ES384, oidc.ES512,
+		oidc.EdDSA,
+	}
 }
+
+// AcceptsAlg reports whether alg is among SigningAlgs.
+func AcceptsAlg(alg string) bool { return slices.Contains(SigningAlgs(), alg) }
 
 // maxIDToken bounds what is parsed; real ID tokens are a few KiB.
 const maxIDToken = 64 << 10
 
-// ClockSkew is the tolerance for exp checks, since laptops' clocks drift.
+// ClockSkew is the tolerance for exp, nbf and iat wherever sesame checks
+// them (here, and inspect's default): laptops' and providers' clocks drift,
+// and RFC 7519 §4.1.4 allows "a small leeway". Past it, `sesame doctor`
+// reports the clock as failing.
 const ClockSkew = 60 * time.Second
 
 // Identity is what sesame keeps from a verified ID token.
@@ -60,7 +73,7 @@ func VerifyIDToken(ctx context.Context, hc *http.Client, ep Endpoints, clientID,
 	keys := oidc.NewRemoteKeySet(kctx, ep.JWKS)
 	v := oidc.NewVerifier(ep.Issuer, keys, &oidc.Config{
 		ClientID:             clientID,
-		SupportedSigningAlgs: asymmetricAlgs,
+		SupportedSigningAlgs: SigningAlgs(),
 		Now:                  func() time.Time { return now().Add(-ClockSkew) },
 	})
 	tok, err := v.Verify(kctx, raw)

@@ -15,6 +15,9 @@ type UserinfoResponse struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	// Challenge is the WWW-Authenticate header (RFC 6750 §3), which names
+	// the error when the token was refused.
+	Challenge string
 }
 
 // Userinfo calls the userinfo endpoint with a Bearer access token
@@ -43,5 +46,6 @@ func Userinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string
 	if err != nil {
 		return nil, fmt.Errorf("read the userinfo response: %w", err)
 	}
-	return &UserinfoResponse{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+	return &UserinfoResponse{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body,
+		Challenge: resp.Header.Get("WWW-Authenticate")}, nil
 }

@@ -15,6 +15,10 @@ import (
 // OrganizationsScope must be granted before Logto issues organization tokens.
 const OrganizationsScope = "urn:logto:scope:organizations"
 
+// OrganizationAudience is the aud of the token Logto issues for
+// organization id: what an organization token is checked against.
+func OrganizationAudience(id string) string { return "urn:logto:organization:" + id }
+
 // Fresh returns tokens whose access token is valid for at least minTTL,
 // refreshing them first when needed (or always, with force). A valid
 // token costs one store read and no lock.

@@ -3,9 +3,12 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/sesame-cli/sesame/internal/grant"
+	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // ErrNoRevocationEndpoint means the provider offers no way to revoke.
@@ -84,4 +87,26 @@ func (s *Session) revoke(ctx context.Context, t *Tokens, token, hint string) err
 		return ErrNoRevocationEndpoint
 	}
 	return grant.Client{ClientID: t.ClientID, HTTP: s.HTTP}.Revoke(ctx, endpoint, token, hint)
+}
+
+// EndSessionURL is where the browser signs out of the provider's session
+// (OpenID Connect RP-Initiated Logout §2), for the login t was.
+// client_id rather than id_token_hint: the URL reaches the browser's
+// command line, where every local user could read a token.
+func EndSessionURL(t *Tokens) (string, error) {
+	if t == nil || t.Endpoints.EndSession == "" {
+		return "", errors.New("the provider has no end_session_endpoint; sign out of it in the browser yourself")
+	}
+	// It goes to the browser: the one URL policy applies, as to every endpoint.
+	if err := httpx.CheckEndpoint(t.Endpoints.EndSession); err != nil {
+		return "", fmt.Errorf("the end_session_endpoint %w", err)
+	}
+	u, err := url.Parse(t.Endpoints.EndSession)
+	if err != nil {
+		return "", fmt.Errorf("end_session_endpoint: %w", err)
+	}
+	q := u.Query()
+	q.Set("client_id", t.ClientID)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

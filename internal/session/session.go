@@ -59,6 +59,12 @@ type Session struct {
 	// TokenURL and RevocationURL, when set, replace the stored endpoints
 	// (a broker that adds client authentication).
 	TokenURL, RevocationURL string
+	// IntrospectionURL, when set, is the broker's introspection endpoint.
+	IntrospectionURL string
+	// Overrides are the endpoints the profile names itself, for commands
+	// that reach the provider without a stored login (introspecting a
+	// token given on the command line).
+	Overrides Endpoints
 	// Issuer and ClientID, when set, are what the profile says now; tokens
 	// from another provider or client are not handed out for it.
 	Issuer, ClientID string

@@ -9,12 +9,26 @@
 // corner the spec forbids gets the error a real provider would send, so the
 // test fails here rather than against a production IdP.
 //
-// Refreshes also do what Logto's do (RFC 0001 in logto-io/rfcs), as the
-// end-to-end fixture e2e/idp/server.js does on a real oidc-provider:
-// resource=R gives a JWT access token for R (RFC 8707, RFC 9068), and
-// organization_id=ORG an organization token, a JWT for
-// urn:logto:organization:ORG, once the login has the
-// urn:logto:scope:organizations scope and the user is a member of ORG.
+// Refreshes also do what Logto's do (RFC 0001 in logto-io/rfcs): resource=R
+// gives a JWT access token for R (RFC 8707, RFC 9068), organization_id=ORG an
+// organization token. What they answer, request by request, is described
+// once, in testdata/logto-organizations.json; TestOrganizationScenarios runs
+// it against this provider and e2e/organizations_test.go against the
+// end-to-end fixture e2e/idp/server.js, a real oidc-provider. Where the two
+// differ, outside what the file describes:
+//
+//   - It has one user, Subject, whose memberships Options.Organizations sets;
+//     the fixture has alice, in acme and globex, and bob, in globex.
+//   - Its refresh tokens never expire; the fixture's die after
+//     --refresh-token-ttl.
+//   - It has one client, so no refresh token of another client can be sent.
+//   - Its error descriptions are its own, except those the file pins.
+//   - A refresh with more than one resource, which sesame never sends, gets
+//     the organization token when organization_id is sent and an opaque
+//     token otherwise; the fixture resolves no resource and sends an opaque
+//     token in both cases.
+//   - It counts what happened (Grants, Errors, ReuseDetected) where the
+//     fixture writes an event log.
 package testidp
 
 import (
@@ -41,6 +55,13 @@ const (
 
 // OrganizationsScope is the scope Logto requires for organization tokens;
 // when granted, ID tokens and userinfo carry the user's "organizations".
+//
+// It and OrganizationAudience are the test side's one definition of
+// Logto's names; tests use them rather than the literals. sesame's own
+// are session.OrganizationsScope and session.OrganizationAudience. This
+// package does not import session on purpose: the provider stands in for
+// Logto, so a wrong name in sesame must fail against it rather than agree
+// with itself.
 const OrganizationsScope = "urn:logto:scope:organizations"
 
 // OrganizationAudience is the aud of the organization token for id.
@@ -65,7 +86,8 @@ type Options struct {
 	RedirectPath string
 	// Scopes are accepted on top of openid, profile, email,
 	// offline_access and OrganizationsScope; other scopes are refused with
-	// invalid_scope.
+	// invalid_scope. Like oidc-provider's resource scopes, they go into
+	// access tokens for a resource, not into the opaque one for userinfo.
 	Scopes []string
 	// Organizations maps a subject to the ids of the Logto organizations it
 	// is a member of. Nil means Subject is a member of "acme" and "globex";

@@ -183,13 +183,11 @@ func (p *IdP) redeemCode(form url.Values) (map[string]any, *oauthError) {
 // once, and a second use revokes the grant, since either the client or an
 // attacker holds a stolen copy (RFC 9700 §4.14.2).
 //
-// With resource=R (one of the login's resources) the access token is a JWT
-// for R. With Logto's organization_id=ORG it is an organization token, a
-// JWT for urn:logto:organization:ORG, or with resource=R too the JWT for R
-// with an organization_id claim. Logto refuses an organization before it
-// rotates, so those refusals leave the refresh token usable: a login
-// without OrganizationsScope (checked even before reuse, as Logto does)
-// and a user who is not a member.
+// resource=R (one of the login's resources) gives a JWT for R; Logto's
+// organization_id gives an organization token. The checks run in
+// oidc-provider's order, with Logto's before them, since that order decides
+// which refusals spend the refresh token or revoke the grant; what each
+// combination answers is testdata/logto-organizations.json.
 func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 	rt, ok := p.refresh[form.Get("refresh_token")]
 	switch {
@@ -205,12 +203,6 @@ func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 		e.Scope = OrganizationsScope
 		return nil, e
 	}
-	switch {
-	case rt.used:
-		g.revoked = true
-		p.reuse++
-		return nil, errorf(400, "invalid_grant", "the refresh token was already used; its grant is revoked")
-	}
 	scope := g.scope
 	if s := form.Get("scope"); s != "" {
 		for _, v := range strings.Fields(s) {
@@ -219,6 +211,11 @@ func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 			}
 		}
 		scope = s
+	}
+	if rt.used {
+		g.revoked = true
+		p.reuse++
+		return nil, errorf(400, "invalid_grant", "the refresh token was already used; its grant is revoked")
 	}
 	if org != "" && !p.isMember(org) {
 		return nil, errorf(http.StatusForbidden, "access_denied", "user is not a member of the organization")
@@ -251,18 +248,24 @@ func (p *IdP) redeemRefresh(form url.Values) (map[string]any, *oauthError) {
 
 // resourceScope is the part of scope that goes to a resource server: all
 // but the OpenID Connect and Logto user scopes, which oidc-provider keeps
-// for itself (so a login with only those gets an empty one).
-func resourceScope(scope string) string {
-	own := []string{"openid", "profile", "email", "offline_access", OrganizationsScope}
-	return strings.Join(slices.DeleteFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(own, s) }), " ")
+// for itself (so a login with only those gets an empty one). userinfoScope
+// is the rest, all that its opaque access tokens carry.
+func resourceScope(scope string) string { return keepScopes(scope, false) }
+func userinfoScope(scope string) string { return keepScopes(scope, true) }
+
+// keepScopes keeps the OpenID Connect and Logto user scopes of scope when
+// user is true, and the others when it is false.
+func keepScopes(scope string, user bool) string {
+	userScopes := []string{"openid", "profile", "email", "offline_access", OrganizationsScope}
+	return strings.Join(slices.DeleteFunc(strings.Fields(scope), func(s string) bool { return slices.Contains(userScopes, s) != user }), " ")
 }
 
 // issue mints the tokens of a successful grant, with an opaque access
 // token that userinfo and introspection know. Callers hold p.mu.
 func (p *IdP) issue(g *grant, scope string, resources []string, withID bool) map[string]any {
-	at := random()
-	p.access[at] = &accessToken{grant: g, scope: scope, resources: resources, expires: p.now().Add(p.opts.AccessTokenTTL)}
-	return p.tokenResponse(g, at, scope, scope, withID)
+	at, uscope := random(), userinfoScope(scope)
+	p.access[at] = &accessToken{grant: g, scope: uscope, resources: resources, expires: p.now().Add(p.opts.AccessTokenTTL)}
+	return p.tokenResponse(g, at, uscope, scope, withID)
 }
 
 // tokenResponse builds a token response around access token at: scope is the

@@ -1,4 +1,4 @@
-package cli
+package tokencmd
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-cli/sesame/internal/child"
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 )
 
 // ExecOptions are the inputs of `sesame exec`.
@@ -19,7 +20,7 @@ type ExecOptions struct {
 }
 
 // NewCmdExec builds `sesame exec -- COMMAND [ARGS...]`.
-func NewCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cobra.Command {
+func NewCmdExec(f *cmdutil.Factory, runF func(context.Context, *ExecOptions) error) *cobra.Command {
 	o := &ExecOptions{Token: TokenOptions{F: f}}
 	cmd := &cobra.Command{
 		Use:   "exec [flags] -- COMMAND [ARGS...]",
@@ -46,7 +47,7 @@ COMMAND dies of signal N.`,
 	fl.StringVar(&o.Token.EnvName, "env-name", "SESAME_ACCESS_TOKEN", "environment variable that receives the token")
 	fl.StringVar(&o.Token.Resource, "resource", "", "RFC 8707 resource: a token for this API")
 	fl.StringVar(&o.Token.Org, "org", "", "Logto organization id: an organization token")
-	cmd.RegisterFlagCompletionFunc("org", completeOrgs(f))
+	cmd.RegisterFlagCompletionFunc("org", cmdutil.CompleteOrgs(f))
 	fl.DurationVar(&o.Token.MinTTL, "min-ttl", 5*time.Minute, "refresh first when the token expires within this time")
 	return cmd
 }
@@ -76,12 +77,11 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 	code, err := child.Run(c)
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
-		fmt.Fprintf(f.Stderr, "sesame: %s: command not found\n", o.Args[0])
-		return &SilentError{Code: 127}
+		return &cmdutil.CodeError{Code: 127, Err: fmt.Errorf("%s: command not found", o.Args[0])}
 	case err != nil:
 		return fmt.Errorf("run %s: %w", o.Args[0], err)
 	case code != 0:
-		return &SilentError{Code: code}
+		return &cmdutil.SilentError{Code: code}
 	}
 	return nil
 }

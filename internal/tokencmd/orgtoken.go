@@ -1,13 +1,15 @@
-package cli
+package tokencmd
 
 import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 )
 
 // NewCmdOrgToken builds `sesame org-token ORG_ID`.
-func NewCmdOrgToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func NewCmdOrgToken(f *cmdutil.Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
 	o := &TokenOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "org-token ORG_ID",
@@ -35,7 +37,7 @@ organization and resource; getting one rotates the login's refresh token.`,
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return completeOrgs(f)(c, args, s)
+		return cmdutil.CompleteOrgs(f)(c, args, s)
 	}
 	return cmd
 }

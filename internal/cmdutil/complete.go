@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"encoding/base64"
@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// completeProfiles offers the profile names of the configuration file.
-func completeProfiles(f *Factory) cobra.CompletionFunc {
+// CompleteProfiles offers the profile names of the configuration file.
+func CompleteProfiles(f *Factory) cobra.CompletionFunc {
 	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		cfg, err := f.Config()
 		if err != nil {
@@ -20,10 +20,10 @@ func completeProfiles(f *Factory) cobra.CompletionFunc {
 	}
 }
 
-// completeOrgs offers the organizations the stored login knows of: those
+// CompleteOrgs offers the organizations the stored login knows of: those
 // in the ID token's Logto "organizations" claim and those with cached
 // tokens. The ID token is only read here, not verified: it names choices.
-func completeOrgs(f *Factory) cobra.CompletionFunc {
+func CompleteOrgs(f *Factory) cobra.CompletionFunc {
 	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		_, p, err := f.Profile()
 		if err != nil {

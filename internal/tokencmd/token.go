@@ -1,4 +1,8 @@
-package cli
+// Package tokencmd holds the commands that hand a token to a script:
+// token, org-token and exec. They share one path (the stored login,
+// refreshed under the lock when due) and link nothing of the interactive
+// login: no loopback listener, no browser page templates.
+package tokencmd
 
 import (
 	"context"
@@ -8,13 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 	"github.com/sesame-cli/sesame/internal/config"
 	"github.com/sesame-cli/sesame/internal/session"
 )
 
 // TokenOptions are the inputs of `sesame token` and `sesame org-token`.
 type TokenOptions struct {
-	F        *Factory
+	F        *cmdutil.Factory
 	MinTTL   time.Duration
 	Format   string
 	JSON     bool
@@ -28,7 +33,7 @@ type TokenOptions struct {
 }
 
 // NewCmdToken builds `sesame token`.
-func NewCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
+func NewCmdToken(f *cmdutil.Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
 	o := &TokenOptions{F: f}
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -75,10 +80,10 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 		o.Format = FormatJSON
 	}
 	if !slices.Contains(formats, o.Format) {
-		return flagErrorf("unknown --format %q (want %s)", o.Format, strings.Join(formats, ", "))
+		return cmdutil.FlagErrorf("unknown --format %q (want %s)", o.Format, strings.Join(formats, ", "))
 	}
 	if o.IDToken && (o.Resource != "" || o.Org != "") {
-		return flagErrorf("--id-token cannot be combined with --resource or an organization")
+		return cmdutil.FlagErrorf("--id-token cannot be combined with --resource or an organization")
 	}
 	_, p, err := o.F.Profile()
 	if err != nil {
@@ -96,7 +101,7 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 }
 
 // fetch gets the token o asks for, fresh for at least o.MinTTL.
-func fetch(ctx context.Context, f *Factory, p config.Profile, o *TokenOptions) (issued, error) {
+func fetch(ctx context.Context, f *cmdutil.Factory, p config.Profile, o *TokenOptions) (issued, error) {
 	sess := f.Session(p)
 	sess.ExactMinTTL = o.ExactMinTTL
 	target := session.Target{Resource: o.Resource, Org: o.Org}

@@ -1,18 +1,19 @@
-// Package cli wires sesame's commands with cobra. Each command is an
-// options struct filled from flags and a run function that tests call
-// directly; everything with side effects comes from the Factory.
-package cli
+// Package cmdutil holds what every command shares: the Factory that hands
+// out side effects (streams, configuration, the keychain, HTTP, the
+// browser, the clock), the errors that carry exit codes, and completion
+// helpers. Commands live in packages of their own (internal/cli,
+// internal/tokencmd), so that a command's package graph holds only what
+// it uses: `sesame token` links no login flow.
+package cmdutil
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	xterm "golang.org/x/term"
 
 	"github.com/sesame-cli/sesame/internal/browser"
 	"github.com/sesame-cli/sesame/internal/config"
@@ -41,19 +42,22 @@ type Factory struct {
 	Keychain func() store.Store
 	// Headless reports a machine where no browser can open (SSH, containers).
 	Headless func() bool
+	// Prompter asks the person at the terminal; where there is none, every
+	// question gets its default (sesame never prompts a script).
+	Prompter Prompter
 
 	// Set from the global flags.
 	ConfigPath  string
 	ProfileFlag string
 	Verbose     bool
 
-	wrapStore func(store.Store) store.Store // --verbose logging of the file store
+	WrapStore func(store.Store) store.Store // --verbose logging of the file store
 }
 
 // NewFactory returns the production wiring.
 func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *Factory {
 	safe := term.NewWriter(stderr)
-	return &Factory{
+	f := &Factory{
 		Stdin: stdin, Stdout: stdout, Stderr: safe, rawStderr: stderr, Getenv: getenv, Environ: os.Environ,
 		// Every provider call is bounded; nothing may hang a script.
 		HTTP:     &http.Client{Timeout: 30 * time.Second},
@@ -62,6 +66,17 @@ func NewFactory(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 		Now:      time.Now,
 		Keychain: func() store.Store { return store.NewKeychain(store.KeychainOptions{}) },
 	}
+	f.Prompter = term.Defaults{}
+	if term.IsTerminal(stdin, getenv) && f.StderrIsTTY() {
+		f.Prompter = term.NewPrompter(stdin, safe)
+	}
+	return f
+}
+
+// Prompter asks a question and returns the answer, or def for an empty
+// one; an interrupt returns the context's error.
+type Prompter interface {
+	Prompt(ctx context.Context, question, def string) (string, error)
 }
 
 // Config loads the configuration file, printing its warnings.
@@ -101,8 +116,8 @@ func (f *Factory) Store(p config.Profile) store.Store {
 		}
 		fs := store.NewFile(dir)
 		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.Key(p.Name)))
-		if f.wrapStore != nil {
-			return f.wrapStore(fs)
+		if f.WrapStore != nil {
+			return f.WrapStore(fs)
 		}
 		return fs
 	}
@@ -131,30 +146,21 @@ func (f *Factory) Session(p config.Profile) *session.Session {
 		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
 		LockDir: lockDir, LockDirErr: err,
 		Issuer: p.Issuer, ClientID: p.ClientID,
-		TokenURL: brokerURL(p.Broker, "/token"), RevocationURL: brokerURL(p.Broker, "/revoke"),
+		TokenURL: session.BrokerURL(p.Broker, "/token"), RevocationURL: session.BrokerURL(p.Broker, "/revoke"),
+		IntrospectionURL: session.BrokerURL(p.Broker, "/introspect"), Overrides: session.ProfileEndpoints(p),
 		Warn: func(msg string) { fmt.Fprintf(f.Stderr, "warning: %s\n", msg) },
 	}
 }
 
-// brokerURL is path on the broker, or "" without one.
-func brokerURL(broker, path string) string {
-	if broker == "" {
-		return ""
-	}
-	return strings.TrimSuffix(broker, "/") + path
-}
+// Color reports whether stdout may be coloured (term.Color).
+func (f *Factory) Color() bool { return term.Color(f.Stdout, f.Getenv) }
 
-// Color reports whether output may be coloured: a terminal, and NO_COLOR
-// (https://no-color.org) unset.
-func (f *Factory) Color() bool { return f.StdoutIsTTY() && f.Getenv("NO_COLOR") == "" }
-
-// StdoutIsTTY reports whether stdout is a terminal: formats and colour
-// depend on it, and nothing else decides it.
-func (f *Factory) StdoutIsTTY() bool { return f.isTTY(f.Stdout) }
+// StdoutIsTTY reports whether stdout is a terminal: formats depend on it.
+func (f *Factory) StdoutIsTTY() bool { return term.IsTerminal(f.Stdout, f.Getenv) }
 
 // StderrIsTTY reports whether messages go to a person: progress lines and
 // prompts depend on it.
-func (f *Factory) StderrIsTTY() bool { return f.isTTY(f.RawStderr()) }
+func (f *Factory) StderrIsTTY() bool { return term.IsTerminal(f.RawStderr(), f.Getenv) }
 
 // RawStderr is the process's stderr itself, unsanitised: only for handing
 // to a child process, which must keep its terminal.
@@ -169,8 +175,3 @@ func (f *Factory) RawStderr() io.Writer {
 // it passes term's sanitiser, like stderr. Data asked for (tokens, JSON)
 // goes to Stdout unchanged.
 func (f *Factory) HumanOut() io.Writer { return term.NewWriter(f.Stdout) }
-
-func (f *Factory) isTTY(w io.Writer) bool {
-	file, ok := w.(*os.File)
-	return ok && xterm.IsTerminal(int(file.Fd())) && f.Getenv("TERM") != "dumb"
-}

@@ -1,4 +1,4 @@
-package cli
+package cmdutil
 
 import (
 	"fmt"
@@ -73,8 +73,8 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// enableVerbose wraps the factory's HTTP client and stores with logging.
-func (f *Factory) enableVerbose() {
+// EnableVerbose wraps the factory's HTTP client and stores with logging.
+func (f *Factory) EnableVerbose() {
 	log := &verboseLog{w: f.Stderr}
 	base := f.HTTP.Transport
 	if base == nil {
@@ -85,5 +85,5 @@ func (f *Factory) enableVerbose() {
 	f.HTTP = &hc
 	keychain := f.Keychain
 	f.Keychain = func() store.Store { return loggingStore{Store: keychain(), log: log} }
-	f.wrapStore = func(s store.Store) store.Store { return loggingStore{Store: s, log: log} }
+	f.WrapStore = func(s store.Store) store.Store { return loggingStore{Store: s, log: log} }
 }

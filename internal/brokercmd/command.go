@@ -1,4 +1,4 @@
-package broker
+package brokercmd
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-cli/sesame/internal/broker"
 	"github.com/sesame-cli/sesame/internal/version"
 )
 
@@ -91,7 +92,7 @@ SESAME_BROKER_<KEY> variables (SESAME_BROKER_LISTEN, SESAME_BROKER_RATE_LIMIT,
 		}
 		return &usageError{err}
 	})
-	d := Defaults()
+	d := broker.Defaults()
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&o.configPath, "config", "", "YAML file with the clients and settings")
@@ -126,18 +127,18 @@ func run(cmd *cobra.Command, o *options) error {
 	}
 	// Validate everything before the logger is built from two of the
 	// settings, so that every problem is reported at once.
-	if _, _, err := compile(cfg, keyOf); err != nil {
+	if err := broker.Validate(cfg, keyOf); err != nil {
 		return err
 	}
 	if o.check {
 		fmt.Fprintf(o.stderr, "configuration OK: %d client(s)\n", len(cfg.Clients))
 		return nil
 	}
-	log, err := NewLogger(o.stdout, cfg.LogFormat, cfg.LogLevel)
+	log, err := broker.NewLogger(o.stdout, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
-		return &ConfigError{Key: topKey("log_format"), Err: err}
+		return &broker.ConfigError{Key: broker.TopKey("log_format"), Err: err}
 	}
-	b, err := build(cfg, Options{Logger: log, Stderr: o.stderr}, keyOf)
+	b, err := broker.New(cfg, broker.Options{Logger: log, Stderr: o.stderr})
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	var ce *ConfigError
+	var ce *broker.ConfigError
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown command"):

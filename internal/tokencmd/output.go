@@ -1,4 +1,4 @@
-package cli
+package tokencmd
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/cmdutil"
 )
 
 // Token output formats of `sesame token` and `sesame org-token`.
@@ -69,7 +71,7 @@ func printToken(w io.Writer, format, envName string, t issued) error {
 			"status":     status,
 		})
 	}
-	return flagErrorf("unknown --format %q (want %s)", format, strings.Join(formats, ", "))
+	return cmdutil.FlagErrorf("unknown --format %q (want %s)", format, strings.Join(formats, ", "))
 }
 
 // shellQuote makes s one word for POSIX shells.

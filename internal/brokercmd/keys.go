@@ -1,4 +1,4 @@
-package broker
+package brokercmd
 
 import (
 	"errors"
@@ -7,16 +7,18 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/sesame-cli/sesame/internal/broker"
 )
 
 // unknownKeys reports every key of the file that no setting has: a typo
 // such as client_secert_file must stop the start, not be ignored.
 func unknownKeys(settings map[string]any) error {
-	var c checker
-	top := keysOf(reflect.TypeFor[Config]())
+	var c problems
+	top := keysOf(reflect.TypeFor[broker.Config]())
 	for _, k := range sortedKeys(settings) {
 		if k == "max_body" {
-			c.bad(k, "fixed at %d KiB; it cannot be configured", MaxBody>>10)
+			c.bad(k, "fixed at %d KiB; it cannot be configured", broker.MaxBody>>10)
 			continue
 		}
 		if !slices.Contains(top, k) {
@@ -30,7 +32,7 @@ func unknownKeys(settings map[string]any) error {
 		}
 		return c.err()
 	}
-	known := keysOf(reflect.TypeFor[Client]())
+	known := keysOf(reflect.TypeFor[broker.Client]())
 	for i, raw := range clients {
 		m, ok := raw.(map[string]any)
 		if !ok {
@@ -39,15 +41,22 @@ func unknownKeys(settings map[string]any) error {
 		}
 		for _, k := range sortedKeys(m) {
 			if !slices.Contains(known, strings.ToLower(k)) {
-				c.bad(fileKey(i, k), "unknown key (known: %s)", strings.Join(known, ", "))
+				c.bad(broker.FileKey(i, k), "unknown key (known: %s)", strings.Join(known, ", "))
 			}
 		}
 	}
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return errors.Join(c.errs...)
+	return c.err()
 }
+
+// problems collects every problem with the file at once, so that one
+// start shows them all.
+type problems struct{ errs []error }
+
+func (p *problems) bad(key string, format string, args ...any) {
+	p.errs = append(p.errs, &broker.ConfigError{Key: key, Err: fmt.Errorf(format, args...)})
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
 
 // keysOf lists a struct's mapstructure keys.
 func keysOf(t reflect.Type) []string {

@@ -1,4 +1,4 @@
-package broker
+package brokercmd
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/sesame-cli/sesame/internal/broker"
 )
 
 // SecretEnv is the environment variable that holds the client secret of a
@@ -74,9 +76,9 @@ func flagKey(_ int, key string) string {
 // the SESAME_BROKER_* environment and the changed flags of fs, and reads
 // the client secrets. The returned function names client settings in
 // validation messages: as file keys, or as the flags that set them.
-func loadConfig(path string, fs *pflag.FlagSet, cf clientFlags, getenv func(string) string) (Config, func(int, string) string, error) {
+func loadConfig(path string, fs *pflag.FlagSet, cf clientFlags, getenv func(string) string) (broker.Config, broker.ClientKey, error) {
 	v := viper.New()
-	d := Defaults()
+	d := broker.Defaults()
 	for _, kv := range []struct {
 		key string
 		val any
@@ -87,11 +89,11 @@ func loadConfig(path string, fs *pflag.FlagSet, cf clientFlags, getenv func(stri
 	}
 	if path != "" {
 		if given := cf.set(); len(given) > 0 {
-			return Config{}, nil, &ConfigError{Key: strings.Join(given, ", "),
+			return broker.Config{}, nil, &broker.ConfigError{Key: strings.Join(given, ", "),
 				Err: errors.New("cannot be combined with --config; define the clients in the file")}
 		}
 		if err := readFile(v, path); err != nil {
-			return Config{}, nil, err
+			return broker.Config{}, nil, err
 		}
 	}
 	for _, key := range topLevelKeys() {
@@ -103,36 +105,36 @@ func loadConfig(path string, fs *pflag.FlagSet, cf clientFlags, getenv func(stri
 			v.Set(key, env)
 		}
 	}
-	var cfg Config
+	var cfg broker.Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
-		return Config{}, nil, decodeError(err)
+		return broker.Config{}, nil, decodeError(err)
 	}
 	if path != "" {
-		return cfg, fileKey, readFileSecrets(cfg.Clients, getenv)
+		return cfg, broker.FileKey, readFileSecrets(cfg.Clients, getenv)
 	}
 	if cf.ClientID == "" && cf.Issuer == "" && cf.TokenURL == "" {
-		return Config{}, nil, &ConfigError{Key: "--config", Err: errors.New("nothing to serve: give --config FILE, or --client-id with --issuer (see --help)")}
+		return broker.Config{}, nil, &broker.ConfigError{Key: "--config", Err: errors.New("nothing to serve: give --config FILE, or --client-id with --issuer (see --help)")}
 	}
-	c := Client{ID: cf.ClientID, Issuer: cf.Issuer, AuthMethod: cf.AuthMethod, TokenURL: cf.TokenURL,
+	c := broker.Client{ID: cf.ClientID, Issuer: cf.Issuer, AuthMethod: cf.AuthMethod, TokenURL: cf.TokenURL,
 		RevocationURL: cf.RevocationURL, IntrospectionURL: cf.IntrospectionURL, SecretFile: cf.SecretFile,
 		RedirectURIs: cf.RedirectURIs, GrantTypes: cf.GrantTypes}
 	env := getenv(SecretEnv)
 	switch {
 	case env != "" && c.SecretFile != "":
-		return Config{}, nil, &ConfigError{Key: flagKey(0, "client_secret_file"), Err: errors.New("both are set; use one")}
+		return broker.Config{}, nil, &broker.ConfigError{Key: flagKey(0, "client_secret_file"), Err: errors.New("both are set; use one")}
 	case env != "":
 		c.Secret = env
 	case c.SecretFile != "":
 		s, err := readSecretFile(c.SecretFile)
 		if err != nil {
-			return Config{}, nil, &ConfigError{Key: "--client-secret-file", Err: err}
+			return broker.Config{}, nil, &broker.ConfigError{Key: "--client-secret-file", Err: err}
 		}
 		c.Secret = s
 	default:
-		return Config{}, nil, &ConfigError{Key: flagKey(0, "client_secret_file"),
+		return broker.Config{}, nil, &broker.ConfigError{Key: flagKey(0, "client_secret_file"),
 			Err: errors.New("no client secret: put it in the environment variable or a file (there is no flag for the secret itself: it would show in ps)")}
 	}
-	cfg.Clients = []Client{c}
+	cfg.Clients = []broker.Client{c}
 	return cfg, flagKey, nil
 }
 
@@ -144,7 +146,7 @@ func readFile(v *viper.Viper, path string) error {
 		v.SetConfigType("yaml")
 	}
 	if err := v.ReadInConfig(); err != nil {
-		return &ConfigError{Key: path, Err: fmt.Errorf("cannot read the configuration: %w", err)}
+		return &broker.ConfigError{Key: path, Err: fmt.Errorf("cannot read the configuration: %w", err)}
 	}
 	return unknownKeys(v.AllSettings())
 }
@@ -157,22 +159,22 @@ func flagValue(f *pflag.Flag) any {
 }
 
 // readFileSecrets fills each client's Secret from its file or variable.
-func readFileSecrets(clients []Client, getenv func(string) string) error {
-	var c checker
+func readFileSecrets(clients []broker.Client, getenv func(string) string) error {
+	var c problems
 	for i := range clients {
 		cl := &clients[i]
 		switch {
 		case cl.SecretFile != "" && cl.SecretEnv != "":
-			c.bad(fileKey(i, "client_secret_file"), "set only one of client_secret_file and client_secret_env")
+			c.bad(broker.FileKey(i, "client_secret_file"), "set only one of client_secret_file and client_secret_env")
 		case cl.SecretFile != "":
 			s, err := readSecretFile(cl.SecretFile)
 			if err != nil {
-				c.bad(fileKey(i, "client_secret_file"), "%v", err)
+				c.bad(broker.FileKey(i, "client_secret_file"), "%v", err)
 			}
 			cl.Secret = s
 		case cl.SecretEnv != "":
 			if cl.Secret = getenv(cl.SecretEnv); cl.Secret == "" {
-				c.bad(fileKey(i, "client_secret_env"), "the environment variable %s is not set or empty", cl.SecretEnv)
+				c.bad(broker.FileKey(i, "client_secret_env"), "the environment variable %s is not set or empty", cl.SecretEnv)
 			}
 		}
 	}
@@ -199,9 +201,9 @@ func decodeError(err error) error {
 	if errors.As(err, &de) {
 		key := de.Name()
 		if slices.Contains(topLevelKeys(), key) {
-			key = topKey(key)
+			key = broker.TopKey(key)
 		}
-		return &ConfigError{Key: key, Err: fmt.Errorf("wrong type: %w", de.Unwrap())}
+		return &broker.ConfigError{Key: key, Err: fmt.Errorf("wrong type: %w", de.Unwrap())}
 	}
-	return &ConfigError{Key: "settings", Err: err}
+	return &broker.ConfigError{Key: "settings", Err: err}
 }

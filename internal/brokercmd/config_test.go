@@ -1,4 +1,4 @@
-package broker
+package brokercmd
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-cli/sesame/internal/broker"
 )
 
 func envOf(kv ...string) func(string) string {
@@ -21,18 +23,17 @@ func envOf(kv ...string) func(string) string {
 
 // load runs the command line through flag parsing, Load and validation,
 // as sesame-broker does before it listens.
-func load(t *testing.T, args []string, getenv func(string) string) (Config, error) {
+func load(t *testing.T, args []string, getenv func(string) string) (broker.Config, error) {
 	t.Helper()
 	o := &options{getenv: getenv}
-	var cfg Config
+	var cfg broker.Config
 	cmd := newCommand(o, func(cmd *cobra.Command) error {
 		c, keyOf, err := loadConfig(o.configPath, cmd.Flags(), o.client, o.getenv)
 		if err != nil {
 			return err
 		}
 		cfg = c
-		_, err = build(c, Options{}, keyOf)
-		return err
+		return broker.Validate(c, keyOf)
 	})
 	cmd.SetArgs(args)
 	cmd.SetOut(&strings.Builder{})
@@ -49,9 +50,10 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
-// TestLoadExample loads the documented example configuration.
+// TestLoadExample loads the documented example configuration, which
+// stays beside the Config it describes (the README links it there).
 func TestLoadExample(t *testing.T) {
-	example, err := os.ReadFile("testdata/broker.yaml")
+	example, err := os.ReadFile("../broker/testdata/broker.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +72,10 @@ func TestLoadExample(t *testing.T) {
 	}
 	logto, gh := cfg.Clients[0], cfg.Clients[1]
 	if logto.ID != "sesame-cli" || logto.Secret != "logto-secret" || logto.Issuer != "https://tenant.logto.app/oidc" ||
-		!slices.Equal(logto.GrantTypes, []string{GrantAuthorizationCode, GrantRefreshToken}) {
+		!slices.Equal(logto.GrantTypes, []string{broker.GrantAuthorizationCode, broker.GrantRefreshToken}) {
 		t.Errorf("first client: %+v", logto)
 	}
-	if gh.Secret != "gh-secret" || gh.AuthMethod != AuthClientSecretPost || gh.TokenURL == "" ||
+	if gh.Secret != "gh-secret" || gh.AuthMethod != broker.AuthClientSecretPost || gh.TokenURL == "" ||
 		!slices.Equal(gh.RedirectURIs, []string{"http://127.0.0.1:*/callback"}) {
 		t.Errorf("second client: %+v", gh)
 	}
@@ -120,6 +122,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"http issuer", "clients:\n  - client_id: a\n    issuer: http://idp.example\n    client_secret_env: S\n", "clients[0].issuer"},
 		{"bad token_url", client + "    token_url: ftp://x\n", "clients[0].token_url"},
 		{"http revocation_url", client + "    revocation_url: http://idp.example/revoke\n", "clients[0].revocation_url"},
+		{"user information in token_url", client + "    token_url: https://u:p@idp.example/token\n", "clients[0].token_url: \"https://u:p@idp.example/token\" must not contain user information"},
 		{"bad auth_method", client + "    auth_method: private_key_jwt\n", "clients[0].auth_method"},
 		{"bad grant type", client + "    grant_types: [password]\n", "clients[0].grant_types"},
 		{"remote http redirect", client + "    redirect_uris: ['http://app.example:*/*']\n", "clients[0].redirect_uris"},
