@@ -45,6 +45,9 @@ which keeps it out of the process list. Exits 1 when a check fails.`,
 			if len(args) == 1 {
 				o.Token = args[0]
 			}
+			if err := o.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -60,6 +63,26 @@ which keeps it out of the process list. Exits 1 when a check fails.`,
 	fl.DurationVar(&o.Skew, "skew", inspect.DefaultSkew, "clock skew allowed for exp, nbf and iat")
 	fl.BoolVar(&o.JSON, "json", false, "print token, header, claims, checks, valid and problems as JSON")
 	return cmd
+}
+
+// validate checks the flags on their own, before anything runs.
+func (o *ClaimsOptions) validate() error {
+	c := o.Choice
+	picks := 0
+	for _, on := range []bool{c.IDToken, c.AccessToken, c.Resource != "" || c.Org != ""} {
+		if on {
+			picks++
+		}
+	}
+	switch {
+	case picks > 1:
+		return flagErrorf("choose one token: --id-token, --access-token, or --resource/--org")
+	case picks > 0 && o.Token != "":
+		return flagErrorf("a token was given as an argument: --id-token, --access-token, --resource and --org pick a stored one instead")
+	case o.Skew < 0:
+		return flagErrorf("--skew %s is negative", o.Skew)
+	}
+	return nil
 }
 
 func claimsRun(ctx context.Context, o *ClaimsOptions) error {

@@ -44,6 +44,12 @@ type harness struct {
 
 func newHarness(t *testing.T, o testidp.Options) *harness {
 	keyring.MockInit()
+	return newIsolatedHarness(t, o)
+}
+
+// newIsolatedHarness touches no process-wide state (go-keyring's mock is
+// one): its tests may run in parallel when they bring their own store.
+func newIsolatedHarness(t *testing.T, o testidp.Options) *harness {
 	c := &clock{now: time.Now()}
 	o.Now = c.Now
 	home := t.TempDir()

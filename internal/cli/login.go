@@ -46,6 +46,9 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Changed = cmd.Flags().Changed
+			if err := o.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -171,6 +174,26 @@ func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
 		return nil, &FlagError{Err: err}
 	}
 	return set, nil
+}
+
+// validate checks the flags on their own, before anything runs.
+func (o *LoginOptions) validate() error {
+	params, err := parseParams(o.Params)
+	if err != nil {
+		return err
+	}
+	if err := login.CheckParams(params); err != nil {
+		return &FlagError{Err: err}
+	}
+	switch {
+	case o.Port < 0 || o.Port > 65535:
+		return flagErrorf("--port %d is out of range 0-65535 (0 picks a free port)", o.Port)
+	case o.Timeout <= 0:
+		return flagErrorf("--timeout %s must be positive", o.Timeout)
+	case o.Device && (o.NoBrowser || o.Changed("port")):
+		return flagErrorf("--device signs in on another device: --no-browser and --port do not apply")
+	}
+	return nil
 }
 
 func parseParams(kvs []string) (map[string]string, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,6 +38,12 @@ COMMAND dies of signal N.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Token.ExactMinTTL = cmd.Flags().Changed("min-ttl")
 			o.Args = args
+			if o.Token.EnvName == "" || strings.ContainsAny(o.Token.EnvName, "=\x00") {
+				return cmdutil.FlagErrorf("--env-name %q is not a variable name", o.Token.EnvName)
+			}
+			if err := o.Token.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}

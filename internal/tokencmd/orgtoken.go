@@ -25,6 +25,9 @@ organization and resource; getting one rotates the login's refresh token.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.ExactMinTTL = cmd.Flags().Changed("min-ttl")
 			o.Org = args[0]
+			if err := o.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}

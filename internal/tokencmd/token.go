@@ -54,6 +54,9 @@ credential plugin. Exits 4 when a new login is needed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.ExactMinTTL = cmd.Flags().Changed("min-ttl")
+			if err := o.validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -75,9 +78,14 @@ func addTokenFlags(cmd *cobra.Command, o *TokenOptions) {
 	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }
 
-func tokenRun(ctx context.Context, o *TokenOptions) error {
+// validate checks the flags together, before anything runs: a usage
+// mistake exits 2 whatever the run function is.
+func (o *TokenOptions) validate() error {
 	if o.JSON {
 		o.Format = FormatJSON
+	}
+	if o.Format == "" { // sesame exec has no --format
+		o.Format = FormatRaw
 	}
 	if !slices.Contains(formats, o.Format) {
 		return cmdutil.FlagErrorf("unknown --format %q (want %s)", o.Format, strings.Join(formats, ", "))
@@ -85,6 +93,13 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 	if o.IDToken && (o.Resource != "" || o.Org != "") {
 		return cmdutil.FlagErrorf("--id-token cannot be combined with --resource or an organization")
 	}
+	if o.MinTTL < 0 {
+		return cmdutil.FlagErrorf("--min-ttl %s is negative", o.MinTTL)
+	}
+	return nil
+}
+
+func tokenRun(ctx context.Context, o *TokenOptions) error {
 	_, p, err := o.F.Profile()
 	if err != nil {
 		return err
