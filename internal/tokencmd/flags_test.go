@@ -105,4 +105,3 @@ func TestExecFlags(t *testing.T) {
 		t.Errorf("a bad --env-name is not a usage error: %T", err)
 	}
 }
-
