@@ -1,10 +1,7 @@
 package cmdutil
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,8 +18,8 @@ func CompleteProfiles(f *Factory) cobra.CompletionFunc {
 }
 
 // CompleteOrgs offers the organizations the stored login knows of: those
-// in the ID token's Logto "organizations" claim and those with cached
-// tokens. The ID token is only read here, not verified: it names choices.
+// in the verified ID token's Logto "organizations" claim (kept with the
+// identity at login) and those with cached tokens.
 func CompleteOrgs(f *Factory) cobra.CompletionFunc {
 	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		_, p, err := f.Profile()
@@ -35,13 +32,8 @@ func CompleteOrgs(f *Factory) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var orgs []string
-		if parts := strings.Split(t.IDToken, "."); len(parts) == 3 {
-			var claims struct {
-				Organizations []string `json:"organizations"`
-			}
-			if b, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil && json.Unmarshal(b, &claims) == nil {
-				orgs = append(orgs, claims.Organizations...)
-			}
+		if t.Identity != nil {
+			orgs = append(orgs, t.Identity.Organizations...)
 		}
 		for _, d := range sess.DerivedTokens(t) {
 			if d.Org != "" {

@@ -52,6 +52,9 @@ type Identity struct {
 	Email   string `json:"email,omitempty"`
 	// Username is preferred_username, for providers that give no name.
 	Username string `json:"preferred_username,omitempty"`
+	// Organizations is Logto's claim: the organizations the user belongs
+	// to, offered by shell completion of organization ids.
+	Organizations []string `json:"organizations,omitempty"`
 	Nonce    string `json:"-"`
 	Expiry   time.Time
 }
