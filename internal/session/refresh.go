@@ -98,27 +98,35 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 // reusing the cached one until it expires within minTTL. Getting a new one
 // rotates the login's refresh token like any refresh.
 func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Duration, force bool) (*Derived, error) {
-	if !force {
-		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
-			if _, err := s.Load(); err != nil { // the login is gone: so is the cache
-				return nil, err
-			}
-			return d, nil
+	// A cached token counts only when the current login lists it: an entry
+	// left by another login (another client or issuer, whose entries a new
+	// login could not read to delete) is never handed out.
+	cached := func(t *Tokens) *Derived {
+		if force || !slices.Contains(t.Derived, target.key(s.Profile)) {
+			return nil
 		}
+		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
+			return d
+		}
+		return nil
+	}
+	t, err := s.Load() // the login is gone: so is the cache
+	if err != nil {
+		return nil, err
+	}
+	if d := cached(t); d != nil {
+		return d, nil
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if !force {
-		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
-			return d, nil
-		}
-	}
-	t, err := s.Load()
-	if err != nil {
+	if t, err = s.Load(); err != nil {
 		return nil, err
+	}
+	if d := cached(t); d != nil {
+		return d, nil
 	}
 	if target.Org != "" && !slices.Contains(strings.Fields(t.Scope), OrganizationsScope) {
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("organization tokens need the %s scope, which this login did not get; log in again with it added to --scope", OrganizationsScope)}

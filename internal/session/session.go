@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/store"
 )
 
@@ -19,6 +20,8 @@ type LoginRequiredError struct {
 	// Unreadable marks a stored entry that cannot be read at all. The
 	// message then names both ways out, since the user may just want it gone.
 	Unreadable bool
+	// Ended, when set, is the stored record of a grant the provider ended.
+	Ended *Ended
 }
 
 func (e *LoginRequiredError) Error() string {
@@ -124,13 +127,55 @@ func (s *Session) Load() (*Tokens, error) {
 	if s.Issuer != "" && t.Endpoints.Issuer != s.Issuer || s.ClientID != "" && t.ClientID != s.ClientID {
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: fmt.Sprintf("profile %q now names another issuer or client than the stored login (%s, %s)", s.Profile, t.Endpoints.Issuer, t.ClientID)}
 	}
+	if e := t.Ended; e != nil {
+		return nil, &LoginRequiredError{Profile: s.Profile, Ended: e, Reason: fmt.Sprintf("the login of profile %q has ended: the provider refused its refresh token at %s (%s)", s.Profile, e.At.UTC().Format(time.RFC3339), e.Reason)}
+	}
+	if err := s.applyOverrides(t); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// applyOverrides puts the endpoints the profile names now (its file,
+// SESAME_*_URL variables, flags) in place of those stored with the login,
+// so that a setting made after the login applies to it. The issuer is not
+// among them: a profile that names another one has no usable login (Load).
+// Each passes the one URL policy, as at login; every call checks it again.
+func (s *Session) applyOverrides(t *Tokens) error {
+	ep, changed := t.Endpoints, false
+	for _, f := range []struct {
+		key string
+		dst *string
+		v   string
+	}{
+		{"auth_url", &ep.Auth, s.Overrides.Auth}, {"token_url", &ep.Token, s.Overrides.Token},
+		{"userinfo_url", &ep.Userinfo, s.Overrides.Userinfo}, {"jwks_url", &ep.JWKS, s.Overrides.JWKS},
+		{"revocation_url", &ep.Revocation, s.Overrides.Revocation}, {"introspection_url", &ep.Introspection, s.Overrides.Introspection},
+		{"end_session_url", &ep.EndSession, s.Overrides.EndSession}, {"device_url", &ep.Device, s.Overrides.Device},
+	} {
+		if f.v == "" || f.v == *f.dst {
+			continue
+		}
+		if err := httpx.CheckEndpoint(f.v); err != nil {
+			return fmt.Errorf("the profile's %s: %w", f.key, err)
+		}
+		*f.dst, changed = f.v, true
+	}
+	if changed {
+		stored := t.Endpoints
+		t.stored, t.Endpoints = &stored, ep
+	}
+	return nil
 }
 
 // save stores t whole, replacing what was there. Callers hold the lock.
 func (s *Session) save(t *Tokens) error {
 	t.Version, t.UpdatedAt = formatVersion, s.now().UTC()
-	b, err := encode(t)
+	out := *t
+	if t.stored != nil {
+		out.Endpoints = *t.stored // the profile's settings are not stored
+	}
+	b, err := encode(&out)
 	if err != nil {
 		return fmt.Errorf("encode tokens: %w", err)
 	}
@@ -148,10 +193,7 @@ func (s *Session) SaveLogin(ctx context.Context, t *Tokens) error {
 		return err
 	}
 	defer unlock()
-	var old []string
-	if prev, err := s.Load(); err == nil {
-		old = prev.Derived
-	}
+	old := s.storedDerived()
 	t.Derived = nil
 	if err := s.save(t); err != nil {
 		return err
@@ -171,13 +213,26 @@ func (s *Session) Remove(ctx context.Context) error {
 }
 
 func (s *Session) remove() error {
-	if t, err := s.Load(); err == nil {
-		s.deleteAll(t.Derived)
-	}
+	s.deleteAll(s.storedDerived())
 	if err := s.Store.Delete(Key(s.Profile)); err != nil {
 		return fmt.Errorf("remove stored tokens: %w", err)
 	}
 	return nil
+}
+
+// storedDerived lists the derived entries of whatever login is stored,
+// even one of another client or issuer that Load refuses: a new login or a
+// logout must delete them too.
+func (s *Session) storedDerived() []string {
+	b, err := s.Store.Get(Key(s.Profile))
+	if err != nil {
+		return nil
+	}
+	t, err := decode(b)
+	if err != nil {
+		return nil
+	}
+	return t.Derived
 }
 
 // deleteAll removes derived entries; a leftover one is harmless (nothing
