@@ -98,13 +98,34 @@ type IdP struct {
 	SecretClient string `json:"confidential_client_id"`
 	Secret       string `json:"confidential_client_secret"`
 	Events       string `json:"-"`
+	// Secrets is its --secrets file: every secret it issued or received.
+	Secrets string `json:"-"`
+
+	mu          sync.Mutex
+	secretsRead int64                // how much of Secrets issued has read
+	all         secretSet            // what it has read, under leaks' lock
+	byClient    map[string]secretSet // the same by client, under leaks' lock
 }
 
 // startIdP starts a fresh provider for one test with the given flags.
 func startIdP(t *testing.T, args ...string) *IdP {
 	t.Helper()
-	events := filepath.Join(t.TempDir(), "events.jsonl")
-	cmd := exec.Command("node", append([]string{filepath.Join(repoRoot, "e2e", "idp", "server.js"), "--events", events}, args...)...)
+	dir := t.TempDir()
+	idp := &IdP{Events: filepath.Join(dir, "events.jsonl"), Secrets: filepath.Join(dir, "secrets.jsonl"),
+		all: secretSet{}, byClient: map[string]secretSet{}}
+	// Runs after the provider has stopped (cleanups run last first): all
+	// it recorded goes to the leak checks, before its directory goes.
+	t.Cleanup(func() {
+		idp.issued(t)
+		leaks.Lock()
+		delete(leaks.live, idp)
+		leaks.Unlock()
+	})
+	leaks.Lock()
+	leaks.live[idp] = true
+	leaks.Unlock()
+	cmd := exec.Command("node", append([]string{filepath.Join(repoRoot, "e2e", "idp", "server.js"),
+		"--events", idp.Events, "--secrets", idp.Secrets}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -140,13 +161,11 @@ func startIdP(t *testing.T, args ...string) *IdP {
 		if !ok {
 			t.Fatalf("IdP exited before it was ready:\n%s", logs.String())
 		}
-		var idp IdP
-		if err := json.Unmarshal([]byte(l), &idp); err != nil {
+		if err := json.Unmarshal([]byte(l), idp); err != nil {
 			t.Fatalf("IdP ready line %q: %v", l, err)
 		}
-		idp.Events = events
 		recordSecret("client secret", idp.Secret)
-		return &idp
+		return idp
 	case <-time.After(30 * time.Second):
 		t.Fatalf("IdP not ready after 30s:\n%s", logs.String())
 	}
@@ -193,7 +212,9 @@ func newEnv(t *testing.T) *Env {
 	home := t.TempDir()
 	profile := "e2e-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	t.Cleanup(func() { keyring.Delete("sesame", profile) })
-	return &Env{t: t, Home: home, Profile: profile, Action: "approve", User: "alice", BrowserLog: filepath.Join(home, "browser.log")}
+	e := &Env{t: t, Home: home, Profile: profile, Action: "approve", User: "alice", BrowserLog: filepath.Join(home, "browser.log")}
+	t.Cleanup(e.checkFiles)
+	return e
 }
 
 func (e *Env) environ() []string {
@@ -330,7 +351,7 @@ func userinfo(t *testing.T, idp *IdP, token string) (int, map[string]any) {
 	getJSON(t, strings.TrimSuffix(idp.Issuer, "/")+"/.well-known/openid-configuration", &md)
 	req, _ := http.NewRequest(http.MethodGet, md.Userinfo, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,9 +361,13 @@ func userinfo(t *testing.T, idp *IdP, token string) (int, map[string]any) {
 	return resp.StatusCode, body
 }
 
+// httpClient is how tests speak HTTP themselves: a listener that accepts
+// and never answers fails the test in seconds, not at go test's timeout.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := httpClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,17 +3,12 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sesame-cli/sesame/internal/session"
 )
 
 // countEvents counts the IdP's events by name, and refresh grants.
@@ -117,75 +112,6 @@ func TestRevokeEndsTheGrant(t *testing.T) {
 	if _, ev := countEvents(t, idp); ev["revocation.success"] != 1 {
 		t.Errorf("revocation events %v", ev)
 	}
-}
-
-// kill -9 at random points of `sesame token`, `sesame refresh` and
-// `sesame login`: the keychain entry always reads back whole, as the old or
-// the new token set, never a mix or garbage. 100+ trials, bounded in time.
-func TestKill9LeavesStoreWhole(t *testing.T) {
-	requireE2E(t)
-	trials := map[string]int{"token": 60, "refresh": 30, "login": 15}
-	if v, err := strconv.Atoi(os.Getenv("SESAME_E2E_CRASH_TRIALS")); err == nil {
-		trials = map[string]int{"token": v * 4 / 7, "refresh": v * 2 / 7, "login": v / 7}
-	}
-	idp := startIdP(t, "--access-token-ttl", "10")
-	e := newEnv(t)
-	deadline := time.Now().Add(4 * time.Minute)
-	type tally struct{ killed, old, changed, relogins int }
-	stats := map[string]*tally{}
-	for _, what := range []string{"token", "refresh", "login"} {
-		st := &tally{}
-		stats[what] = st
-		for i := 0; i < trials[what] && time.Now().Before(deadline); i++ {
-			// A kill after the provider rotated the refresh token but before
-			// the store was written leaves a spent refresh token: the grant
-			// is then gone (reuse detection) and only a new login helps.
-			if e.stored() == "" || e.run("refresh").Code == 4 {
-				if r := e.login(idp); r.Code != 0 {
-					t.Fatalf("login: %s", r.Stderr)
-				}
-				st.relogins++
-			}
-			before := string(e.decoded())
-			args := map[string][]string{
-				"token":   {"token", "--min-ttl", "1h"}, // an exact --min-ttl: always refresh
-				"refresh": {"refresh"},
-				"login":   {"login", "--issuer", idp.Issuer, "--client-id", "sesame-cli", "--timeout", "30s"},
-			}[what]
-			os.Remove(e.BrowserLog)
-			cmd := exec.Command(sesameBin, args...)
-			cmd.Env = e.environ()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			window := map[string]int{"token": 50, "refresh": 50, "login": 1500}[what]
-			time.Sleep(time.Duration(rand.IntN(window)) * time.Millisecond)
-			if cmd.Process.Signal(syscall.SIGKILL) == nil {
-				st.killed++
-			}
-			cmd.Wait()
-			raw := e.decoded()
-			var tk session.Tokens
-			if err := json.Unmarshal(raw, &tk); err != nil || tk.AccessToken == "" || tk.RefreshToken == "" || tk.Version != 1 {
-				t.Fatalf("%s trial %d: the store does not read back whole: %v\n%.200s", what, i, err, raw)
-			}
-			if string(raw) == before {
-				st.old++
-			} else {
-				st.changed++
-			}
-		}
-		if st.killed == 0 {
-			t.Errorf("no %s trial ran", what)
-		}
-	}
-	total := 0
-	for what, st := range stats {
-		total += st.killed
-		t.Logf("kill -9 of sesame %s: %d trials, %d left the old token set, %d the new one, %d needed a new login afterwards",
-			what, st.killed, st.old, st.changed, st.relogins)
-	}
-	t.Logf("%d kill -9 trials in all; every entry read back whole", total)
 }
 
 func jwtClaims(t *testing.T, jwt string) map[string]any {

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-cli/sesame/internal/config"
 )
 
 func TestLoginTokenStatusLogout(t *testing.T) {
@@ -68,11 +71,15 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 		t.Errorf("ID token alg %v", alg)
 	}
 
-	var st []map[string]any
-	if err := json.Unmarshal([]byte(e.mustRun("status", "--json").Stdout), &st); err != nil {
+	var report struct {
+		Current  string           `json:"current"`
+		Profiles []map[string]any `json:"profiles"`
+	}
+	if err := json.Unmarshal([]byte(e.mustRun("status", "--json").Stdout), &report); err != nil {
 		t.Fatal(err)
 	}
-	if len(st) != 1 || st[0]["logged_in"] != true || st[0]["issuer"] != idp.Issuer || st[0]["subject"] != "alice" ||
+	st := report.Profiles
+	if report.Current != e.Profile || len(st) != 1 || st[0]["logged_in"] != true || st[0]["issuer"] != idp.Issuer || st[0]["subject"] != "alice" ||
 		st[0]["email"] != "alice@example.com" || st[0]["storage"] != "keychain" || st[0]["has_refresh_token"] != true {
 		t.Errorf("status --json: %v", st)
 	}
@@ -217,6 +224,12 @@ func TestTokenRefreshesNearExpiry(t *testing.T) {
 func TestNotLoggedIn(t *testing.T) {
 	requireE2E(t)
 	e := newEnv(t)
+	// A profile the file has, without a login (one it lacks exits 2:
+	// profiles_test.go).
+	path := filepath.Join(e.Home, ".config", "sesame", "config.yaml")
+	if err := config.SaveProfile(path, e.Profile, map[string]any{"client_id": "sesame-cli"}); err != nil {
+		t.Fatal(err)
+	}
 	r := e.run("token")
 	if r.Code != 4 || r.Stdout != "" || !strings.Contains(r.Stderr, "not logged in") {
 		t.Errorf("exit %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)

@@ -94,25 +94,15 @@ async function main() {
     return undefined;
   }
 
-  let url = rawUrl;
-  if (action === 'wrong-state') {
-    // The state is in the authorization URL the start URL redirects to. This is the
-    // start URL's one fetch (a second one would stop the login), so the browser goes
-    // to the edited authorization URL directly. The IdP echoes whatever state it was
-    // given, so the CLI receives a state it never sent.
-    const start = await fetch(rawUrl, { redirect: 'manual' });
-    const location = start.headers.get('location');
-    if (start.status < 300 || start.status >= 400 || !location) {
-      return failAndExit(`the start URL ${rawUrl} answered ${start.status}, not a redirect`);
-    }
-    const u = new URL(location, rawUrl);
-    u.searchParams.set('state', randomBytes(16).toString('base64url'));
-    url = u.href;
-  }
-
+  const url = rawUrl;
   const page = await launch();
 
-  if (action === 'bad-code') await garbleCallbackCode(page);
+  // The IdP's redirect to the CLI's callback is rewritten on the way: a code the
+  // IdP never issued, or a state the CLI never sent (as a forged or replayed
+  // response would carry). The authorization request itself cannot be edited:
+  // sesame may have pushed it (RFC 9126), and the URL then carries a request_uri.
+  if (action === 'bad-code') await rewriteCallback(page, 'code', GARBAGE_CODE);
+  if (action === 'wrong-state') await rewriteCallback(page, 'state', randomBytes(16).toString('base64url'));
 
   // The final page: the listener's (non-redirect) answer to a top-level navigation to /callback.
   const callbackResponse = page.waitForResponse((r) => isCallback(r.url())
@@ -329,20 +319,20 @@ async function clickAndSettle(page, documents, selector) {
 
 const bodyText = (page) => page.evaluate(() => document.body?.innerText ?? '');
 
-// Swap the code in the IdP's redirect to the listener for a garbage value: the hop is
-// answered with a 303 to the same URL with the bad code, so the CLI receives (and
-// final_url shows) the bad code. Playwright's page.route() never sees redirect hops,
+// Swap one parameter (the code, the state) in the IdP's redirect to the listener for
+// value: the hop is answered with a 303 to the same URL with the new value, so the
+// CLI receives (and final_url shows) it. Playwright's page.route() never sees redirect hops,
 // so this uses the Chrome DevTools Protocol's Fetch domain, which does.
-async function garbleCallbackCode(page) {
+async function rewriteCallback(page, param, value) {
   const cdp = await page.context().newCDPSession(page);
   cdp.on('Fetch.requestPaused', ({ requestId, request }) => {
     const u = new URL(request.url);
-    const code = u.searchParams.get('code');
+    const was = u.searchParams.get(param);
     let answer;
-    if (!isCallback(u.href) || code === null || code === GARBAGE_CODE) {
+    if (!isCallback(u.href) || was === null || was === value) {
       answer = cdp.send('Fetch.continueRequest', { requestId });
     } else {
-      u.searchParams.set('code', GARBAGE_CODE);
+      u.searchParams.set(param, value);
       answer = cdp.send('Fetch.fulfillRequest', {
         requestId,
         responseCode: 303,

@@ -14,6 +14,26 @@
 //
 //   node e2e/idp/server.js [--port N] [--path /oidc] [--id-token-alg RS256|ES384|PS256|EdDSA]
 //                          [--access-token-ttl S] [--refresh-token-ttl S] [--id-token-ttl S] [--events FILE]
+//                          [--no-par] [--exact-redirect URI]
+//                          [--secrets FILE] [--access-token-padding BYTES]
+//
+// --secrets FILE is for the leak checks of the tests, and nothing else: every
+// secret value the provider issues (authorization codes, device codes, access,
+// refresh and ID tokens) or receives (PKCE verifiers, codes, refresh tokens,
+// client secrets) is appended to FILE, one JSON line each, so the tests can
+// search everything sesame and the broker wrote for all of them, spent ones
+// included. --access-token-padding adds a claim of that many bytes to every
+// JWT access token (resource and organization tokens), as providers that put
+// group lists in tokens do: a stored value large enough to be chunked.
+//
+// It offers pushed authorization requests (RFC 9126) and, like Logto and most
+// providers for native apps, matches a loopback redirect URI with any port
+// (RFC 8252 section 7.3). --no-par and --exact-redirect URI give the other kind
+// of provider, which sesame must serve as well: no pushed requests, and every
+// client registered with the one redirect URI given, matched exactly, port
+// included (a web application client, for which oidc-provider does that). A
+// client registered with the wrong redirect URI is always there:
+// sesame-localhost, with http://localhost/callback only.
 //
 // When it is ready it prints exactly one JSON line on stdout:
 //   {"issuer":"http://127.0.0.1:PORT[/path]","port":PORT,
@@ -60,6 +80,10 @@ try {
       'refresh-token-ttl': { type: 'string', default: '86400' },
       'id-token-ttl': { type: 'string', default: '3600' },
       events: { type: 'string' },
+      'no-par': { type: 'boolean', default: false },
+      'exact-redirect': { type: 'string' },
+      secrets: { type: 'string' },
+      'access-token-padding': { type: 'string', default: '0' },
     },
     strict: true,
   }));
@@ -71,6 +95,7 @@ const port = intArg('port', 0);
 const accessTokenTTL = intArg('access-token-ttl', 1);
 const refreshTokenTTL = intArg('refresh-token-ttl', 1);
 const idTokenTTL = intArg('id-token-ttl', 1);
+const accessTokenPadding = intArg('access-token-padding', 0);
 const idTokenAlg = args['id-token-alg'];
 if (!ID_TOKEN_ALGS.includes(idTokenAlg)) fail(`--id-token-alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
 // "/oidc", "oidc/" and "/oidc/" all mean the same mount path; "" or "/" means none.
@@ -86,6 +111,13 @@ function record(event, fields = {}) {
   if (!args.events) return;
   // Synchronous, so the line is on disk before the HTTP response is sent.
   appendFileSync(args.events, `${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+// The secrets file (--secrets): test-only, see the top of this file. Like the
+// event log it is written synchronously, before the response leaves.
+function recordSecret(kind, value, fields = {}) {
+  if (!args.secrets || typeof value !== 'string' || value === '') return;
+  appendFileSync(args.secrets, `${JSON.stringify({ kind, value, ...fields })}\n`);
 }
 
 const errorFields = (err) => ({
@@ -152,6 +184,12 @@ const jwks = {
 
 const confidentialSecret = randomBytes(32).toString('base64url'); // URL-safe: no escaping issues in Basic auth
 
+// --exact-redirect URI: every client is a web application registered with URI
+// alone, which oidc-provider matches exactly, port included.
+const exactRedirect = args['exact-redirect'];
+if (exactRedirect !== undefined && URL.parse(exactRedirect)?.protocol !== 'http:') fail(`--exact-redirect must be an http:// URI, got ${exactRedirect}`);
+const redirectRegistration = exactRedirect === undefined ? {} : { application_type: 'web', redirect_uris: [exactRedirect] };
+
 const nativeClient = {
   application_type: 'native',
   redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
@@ -165,17 +203,25 @@ const nativeClient = {
 };
 
 const clients = [
-  { ...nativeClient, client_id: 'sesame-cli', token_endpoint_auth_method: 'none' },
+  { ...nativeClient, ...redirectRegistration, client_id: 'sesame-cli', token_endpoint_auth_method: 'none' },
+  // A first mistake: the redirect URI registered with localhost, where sesame
+  // sends 127.0.0.1 (RFC 8252 section 8.3), so no login of this client works.
+  {
+    ...nativeClient, client_id: 'sesame-localhost', token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://localhost/callback'], post_logout_redirect_uris: [],
+  },
   // A client has exactly one token_endpoint_auth_method in oidc-provider, so
   // client_secret_post gets its own client with the same secret.
   {
     ...nativeClient,
+    ...redirectRegistration,
     client_id: 'sesame-confidential',
     client_secret: confidentialSecret,
     token_endpoint_auth_method: 'client_secret_basic',
   },
   {
     ...nativeClient,
+    ...redirectRegistration,
     client_id: 'sesame-confidential-post',
     client_secret: confidentialSecret,
     token_endpoint_auth_method: 'client_secret_post',
@@ -359,9 +405,15 @@ const configuration = {
   clockTolerance: 0,
   rotateRefreshToken: true, // reuse of a rotated (consumed) refresh token revokes the grant
   // The organization_id claim of the access tokens an organization refresh issues.
+  // With --access-token-padding, a padding claim on JWT access tokens too.
   extraTokenClaims: async (ctx, token) => {
+    if (token.kind !== 'AccessToken') return undefined;
     const organizationId = ctx && refreshOrganization.get(ctx);
-    return organizationId && token.kind === 'AccessToken' ? { organization_id: organizationId } : undefined;
+    const extra = {
+      ...(organizationId ? { organization_id: organizationId } : undefined),
+      ...(accessTokenPadding && token.resourceServer?.accessTokenFormat === 'jwt' ? { padding: 'x'.repeat(accessTokenPadding) } : undefined),
+    };
+    return Object.keys(extra).length ? extra : undefined;
   },
   ttl: {
     AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL || accessTokenTTL,
@@ -378,6 +430,8 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: false },
+    // RFC 9126, not required: sesame pushes when discovery advertises it.
+    pushedAuthorizationRequests: { enabled: !args['no-par'], requirePushedAuthorizationRequests: false },
     revocation: { enabled: true },
     // The default policy lets a public client introspect its own tokens only.
     introspection: { enabled: true },
@@ -445,7 +499,9 @@ server.listen(port, '127.0.0.1', () => {
   // Koa error reporting of unexpected errors goes to stderr.
   provider.on('error', (err) => console.error('idp: provider error', err));
   subscribeEvents(provider);
+  subscribeSecrets(provider);
   provider.use(recordIntrospectionAndRevocation);
+  provider.use(recordExchangedSecrets);
   providerCallback = provider.callback(); // after use(): Koa composes the middleware here
 
   process.stdout.write(`${JSON.stringify({
@@ -614,6 +670,8 @@ function subscribeEvents(p) {
   const client = (ctx) => ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id;
 
   p.on('authorization.success', (ctx) => record('authorization.success', { client_id: client(ctx) }));
+  p.on('pushed_authorization_request.success', (ctx) => record('pushed_authorization_request.success', { client_id: client(ctx) }));
+  p.on('pushed_authorization_request.error', (ctx, err) => record('pushed_authorization_request.error', { client_id: client(ctx), ...errorFields(err) }));
   p.on('authorization.error', (ctx, err) => record('authorization.error', { client_id: client(ctx), ...errorFields(err) }));
   p.on('grant.success', (ctx) => record('grant.success', {
     grant_type: ctx.oidc.params.grant_type,
@@ -655,5 +713,57 @@ async function recordIntrospectionAndRevocation(ctx, next) {
     record('revocation.success', { client_id: ctx.oidc.client?.clientId, token_type: token?.kind, grant_id: token?.grantId });
   } else {
     record('introspection.success', { client_id: ctx.oidc.client?.clientId, active: ctx.body?.active === true, token_type: token?.kind });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The secrets file (--secrets). Codes, device codes and refresh tokens are
+// recorded when oidc-provider saves them (their value is the opaque token's
+// id), so spent and never-used ones are there too; whatever crosses the token, device,
+// revocation and introspection endpoints is recorded from the request and
+// the response, which covers JWT access tokens and ID tokens, and values a
+// client sent that the provider never issued (a garbled code).
+
+function subscribeSecrets(p) {
+  for (const [event, kind] of [
+    ['authorization_code.saved', 'authorization code'],
+    ['refresh_token.saved', 'refresh token'],
+    ['device_code.saved', 'device code'],
+  ]) {
+    p.on(event, (token) => recordSecret(kind, token.jti, { client_id: token.clientId, source: 'issued' }));
+  }
+}
+
+const RECEIVED = {
+  code: 'authorization code',
+  code_verifier: 'code verifier',
+  refresh_token: 'refresh token',
+  device_code: 'device code',
+  token: 'token',
+  client_secret: 'client secret',
+};
+const ANSWERED = {
+  access_token: 'access token',
+  refresh_token: 'refresh token',
+  id_token: 'ID token',
+  device_code: 'device code',
+};
+
+async function recordExchangedSecrets(ctx, next) {
+  try {
+    await next();
+  } finally {
+    const route = ctx.oidc?.route;
+    if (['token', 'device_authorization', 'revocation', 'introspection'].includes(route)) {
+      const clientId = ctx.oidc.client?.clientId ?? ctx.oidc.body?.client_id;
+      for (const [param, kind] of Object.entries(RECEIVED)) {
+        recordSecret(kind, ctx.oidc.body?.[param], { client_id: clientId, source: `received at ${route}` });
+      }
+      if (ctx.body && typeof ctx.body === 'object') {
+        for (const [field, kind] of Object.entries(ANSWERED)) {
+          recordSecret(kind, ctx.body[field], { client_id: clientId, source: `answered at ${route}` });
+        }
+      }
+    }
   }
 }

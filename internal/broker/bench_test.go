@@ -39,7 +39,7 @@ func benchUpstream(b *testing.B) *httptest.Server {
 func benchClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 256
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
 // benchRun posts body to target b.N times, serially (reporting latency

@@ -16,6 +16,7 @@ import (
 // endpoints are where a client's requests go; empty means not published.
 type endpoints struct {
 	token, revocation, introspection string
+	par                              string // RFC 9126; from discovery only
 }
 
 func (ep endpoints) url(endpoint string) string {
@@ -26,6 +27,8 @@ func (ep endpoints) url(endpoint string) string {
 		return ep.revocation
 	case epIntrospect:
 		return ep.introspection
+	case epPAR:
+		return ep.par
 	}
 	return ""
 }
@@ -130,8 +133,9 @@ func (d *directory) discover(ctx context.Context, issuer string) (*endpoints, er
 	if err != nil {
 		return nil, err
 	}
-	ep := &endpoints{token: md.TokenEndpoint, revocation: md.RevocationEndpoint, introspection: md.IntrospectionEndpoint}
-	for _, u := range []string{ep.token, ep.revocation, ep.introspection} {
+	ep := &endpoints{token: md.TokenEndpoint, revocation: md.RevocationEndpoint, introspection: md.IntrospectionEndpoint,
+		par: md.PushedAuthorizationRequestEndpoint}
+	for _, u := range []string{ep.token, ep.revocation, ep.introspection, ep.par} {
 		if err := checkUpstreamURL(u); err != nil {
 			return nil, fmt.Errorf("discovery document of %s: %w", issuer, err)
 		}

@@ -16,6 +16,7 @@
 //	POST /token       RFC 6749 §4.1.3 (authorization_code, PKCE required) and §6 (refresh_token)
 //	POST /revoke      RFC 7009
 //	POST /introspect  RFC 7662
+//	POST /par         RFC 9126 pushed authorization request (PKCE S256 required); 404 when the provider has none
 //	GET  /healthz     200 while the process runs
 //	GET  /readyz      200 once every client's endpoints are known, else 503 naming the issuers
 //	GET  /metrics     Prometheus exposition format (or on metrics_listen)
@@ -24,14 +25,19 @@
 // redirect_uri, code_verifier and resource (repeatable); refresh_token takes
 // grant_type, refresh_token, scope, resource (repeatable) and
 // organization_id (Logto organization tokens); /revoke and /introspect take
-// token and token_type_hint. Everything else is dropped. Parameters in the
+// token and token_type_hint. Everything else is dropped, except at /par,
+// which pushes the authorization request's own parameters (any a browser's
+// authorization URL could carry) once response_type is code, PKCE S256 is
+// there and the redirect_uri is allowed; request and request_uri are
+// refused there, since they would carry parameters the broker never
+// checked. Parameters in the
 // URL's query are ignored: only the form body counts (RFC 6749 §3.2).
 //
 // Refusals are RFC 6749 §5.2 error objects with Cache-Control: no-store:
 // 401 invalid_client for a missing or unknown client_id; 400
 // invalid_request for a caller's own Authorization header or client_secret,
-// a missing or malformed code_verifier (RFC 7636 §4.1), a missing or
-// disallowed redirect_uri, a repeated parameter or a missing one; 400
+// a missing or malformed code_verifier (RFC 7636 §4.1) or, at /par,
+// code_challenge (S256 only), a missing or disallowed redirect_uri, a repeated parameter or a missing one; 400
 // unsupported_grant_type for a grant type that is unknown or not allowed
 // for the client; 405 (with Allow), 413 over 64 KiB, 415 for a body that
 // is not application/x-www-form-urlencoded, 429 (with Retry-After) over

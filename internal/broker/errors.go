@@ -77,7 +77,7 @@ func unsupportedMediaType() *apiError {
 }
 
 func notFound() *apiError {
-	return refuse(http.StatusNotFound, "invalid_request", "no such endpoint; the broker serves POST /token, /revoke and /introspect")
+	return refuse(http.StatusNotFound, "invalid_request", "no such endpoint; the broker serves POST /token, /revoke, /introspect and /par")
 }
 
 func rateLimited(retryAfter int) *apiError {

@@ -26,6 +26,11 @@ const (
 	testRedirect     = "http://127.0.0.1:53682/callback"
 )
 
+// testHTTP is the client of tests that speak HTTP to a broker or a fake
+// provider: a listener that accepts and never answers fails the test in
+// seconds, not at go test's timeout.
+var testHTTP = &http.Client{Timeout: 30 * time.Second}
+
 // seen is one request the fake provider received.
 type seen struct {
 	path   string
@@ -197,7 +202,7 @@ func (tb *testBroker) post(t testing.TB, path, body string, header ...string) *h
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,7 +220,7 @@ func TestChunkedBodyTooLarge(t *testing.T) {
 	}()
 	req, _ := http.NewRequest(http.MethodPost, tb.srv.URL+"/token", pr)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,9 @@ func (b *Broker) api(w http.ResponseWriter, r *http.Request, rec *record) *apiEr
 	switch {
 	case target == "" && !discovered:
 		return unavailable("the provider's discovery document could not be fetched yet; try again shortly")
+	case target == "" && rec.endpoint == epPAR:
+		// Not an error of the caller's: the CLI checks the request another way.
+		return refuse(http.StatusNotFound, "invalid_request", "this client's provider offers no pushed authorization requests (RFC 9126)")
 	case target == "":
 		return invalidRequest("this client's provider has no " + rec.endpoint + " endpoint")
 	}

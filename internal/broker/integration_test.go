@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,7 +41,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			u, _ := url.Parse(back)
-			gc := grant.Client{ClientID: "sesame", TokenURL: srv.URL + "/token", HTTP: http.DefaultClient}
+			gc := grant.Client{ClientID: "sesame", TokenURL: srv.URL + "/token", HTTP: testHTTP}
 			tok, err := gc.Exchange(t.Context(), u.Query().Get("code"), verifier, redirect)
 			if err != nil {
 				t.Fatalf("exchange through the broker: %v", err)
@@ -55,7 +54,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 				t.Fatalf("refresh through the broker: %+v, %v", refreshed, err)
 			}
 			form := url.Values{"client_id": {"sesame"}, "token": {refreshed.AccessToken}}
-			resp, err := http.PostForm(srv.URL+"/introspect", form)
+			resp, err := testHTTP.PostForm(srv.URL+"/introspect", form)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +66,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 			if resp.StatusCode != 200 || !intro.Active {
 				t.Errorf("introspect = %d, active %v", resp.StatusCode, intro.Active)
 			}
-			resp, err = http.PostForm(srv.URL+"/revoke", form)
+			resp, err = testHTTP.PostForm(srv.URL+"/revoke", form)
 			if err != nil {
 				t.Fatal(err)
 			}

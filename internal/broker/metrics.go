@@ -19,7 +19,7 @@ type metrics struct {
 
 	requests *prometheus.CounterVec // endpoint × grant_type × outcome
 	// upstream has one histogram per upstreamEndpoints entry, created at
-	// start so that all three are exposed from the first scrape, as
+	// start so that all of them are exposed from the first scrape, as
 	// before any provider call.
 	upstream          []prometheus.Observer
 	rateLimited       prometheus.Counter
@@ -32,10 +32,10 @@ type metrics struct {
 // The label sets. A value outside a set is counted as the set's last
 // entry: "other", "" and "canceled".
 var (
-	requestEndpoints  = []string{epToken, epRevoke, epIntrospect, epOther}
+	requestEndpoints  = []string{epToken, epRevoke, epIntrospect, epPAR, epOther}
 	requestGrants     = []string{GrantAuthorizationCode, GrantRefreshToken, ""}
 	requestOutcomes   = []string{outcomeOK, outcomeProviderError, outcomeRefused, outcomeRateLimited, outcomeUnavailable, outcomeBadGateway, outcomeTimeout, outcomeCanceled}
-	upstreamEndpoints = []string{epToken, epRevoke, epIntrospect}
+	upstreamEndpoints = []string{epToken, epRevoke, epIntrospect, epPAR}
 )
 
 // upstreamBuckets are the upper bounds, in seconds, of the upstream

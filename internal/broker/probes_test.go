@@ -11,7 +11,7 @@ import (
 
 func get(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := testHTTP.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestMetricsListener(t *testing.T) {
 	if status, body, _ := get(t, srv.URL+"/metrics"); status != 200 || !strings.Contains(body, "sesame_broker_in_flight 0\n") {
 		t.Errorf("/metrics = %d\n%s", status, body)
 	}
-	resp, err := http.Post(srv.URL+"/metrics", "text/plain", nil)
+	resp, err := testHTTP.Post(srv.URL+"/metrics", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestMetricsListener(t *testing.T) {
 		t.Errorf("Allow = %q", allow)
 	}
 	for _, path := range []string{"/", "/token", "//metrics", "/x/../metrics", "/metrics/"} {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := testHTTP.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}

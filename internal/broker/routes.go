@@ -14,7 +14,7 @@ import (
 // same way, rate-limited and counted as endpoint "other".
 func (b *Broker) newRoutes() http.Handler {
 	mux := http.NewServeMux()
-	for _, ep := range []string{epToken, epRevoke, epIntrospect} {
+	for _, ep := range []string{epToken, epRevoke, epIntrospect, epPAR} {
 		mux.HandleFunc("/"+ep, func(w http.ResponseWriter, r *http.Request) { b.serveAPI(w, r, ep) })
 	}
 	mux.HandleFunc("/healthz", b.healthz)

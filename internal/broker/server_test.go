@@ -63,7 +63,7 @@ func TestTLS(t *testing.T) {
 	if !strings.HasPrefix(srv.URL, "https://") {
 		t.Fatalf("URL = %s", srv.URL)
 	}
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 30 * time.Second}
 	resp, err := hc.Post(srv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader(refreshForm().Encode()))
 	if err != nil {
 		t.Fatal(err)

@@ -190,7 +190,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	// Meanwhile a normal client is served at once.
 	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
-	resp, err := http.Post(srv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader(refreshForm().Encode()))
+	resp, err := testHTTP.Post(srv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader(refreshForm().Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func knownErrorCode(s string) string {
 	switch s {
 	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
 		"unsupported_grant_type", "invalid_scope", "invalid_target", "unsupported_token_type",
-		"invalid_dpop_proof", "use_dpop_nonce", "invalid_token", "insufficient_scope",
+		"invalid_dpop_proof", "use_dpop_nonce", "invalid_token", "insufficient_scope", "invalid_redirect_uri",
 		"access_denied", "server_error", "temporarily_unavailable":
 		return s
 	case "":

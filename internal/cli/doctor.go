@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,10 +14,11 @@ import (
 
 // DoctorOptions are the inputs of `sesame doctor`.
 type DoctorOptions struct {
-	F      *Factory
-	Issuer string
-	Login  bool
-	JSON   bool
+	F        *Factory
+	Issuer   string
+	ClientID string
+	Login    bool
+	JSON     bool
 }
 
 // NewCmdDoctor builds `sesame doctor`.
@@ -31,9 +31,12 @@ func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) 
 line ✓ (fine), ✗ (broken) or ! (worth knowing), with a remedy: the discovery
 document and its issuer, HTTPS, endpoints, PKCE S256, grant and response
 types, client authentication, RFC 9207 iss, scopes, the JWKS, ID token
-algorithms and clock skew. --login also signs in (nothing is stored) and
-times each step. Exits 0 when nothing is ✗.`,
+algorithms and clock skew. With a client id (--client-id or the profile's)
+it also asks the provider whether it accepts that client and its redirect
+URI, with the check a login makes before opening the browser. --login also
+signs in (nothing is stored) and times each step. Exits 0 when nothing is ✗.`,
 		Example: `  sesame doctor --issuer https://tenant.logto.app/oidc
+  sesame doctor --issuer https://tenant.logto.app/oidc --client-id abc123
   sesame doctor --profile work --login
   sesame doctor --json | jq '.checks[] | select(.status != "ok")'`,
 		Args: cobra.NoArgs,
@@ -45,6 +48,7 @@ times each step. Exits 0 when nothing is ✗.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Issuer, "issuer", "", "issuer to check (default: the profile's)")
+	cmd.Flags().StringVar(&o.ClientID, "client-id", "", "client to check with the provider, with its redirect URI (default: the profile's)")
 	cmd.Flags().BoolVar(&o.Login, "login", false, "also sign in with the profile and time each step (stores nothing)")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	return cmd
@@ -52,12 +56,19 @@ times each step. Exits 0 when nothing is ✗.`,
 
 func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	f := o.F
-	_, p, err := f.Profile()
+	load := f.Profile
+	if o.Issuer != "" {
+		load = f.ProfileOrNew // checking a provider before there is a profile for it
+	}
+	_, p, err := load()
 	if err != nil {
 		return err
 	}
 	if o.Issuer != "" {
 		p.Issuer = o.Issuer
+	}
+	if o.ClientID != "" {
+		p.ClientID = o.ClientID
 	}
 	if p.Issuer == "" {
 		return flagErrorf("nothing to check: pass --issuer, or use a profile with an issuer")
@@ -65,10 +76,15 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	// A provider that does not answer is a finding, not a reason to wait.
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: f.HTTP.Transport}
 	r := doctor.Run(ctx, doctor.Options{HTTP: hc, Issuer: p.Issuer, ClientID: p.ClientID, Confidential: p.Broker != "", Now: f.Now})
+	if p.ClientID != "" && r.Items[0].Status == doctor.StatusOK { // the discovery document was read
+		r.Add(doctor.Client(ctx, hc, p))
+	}
 	if o.Login && r.OK {
 		ui := login.Options{Browser: f.Browser, Stderr: f.Stderr, Now: f.Now, Interactive: f.StderrIsTTY()}
-		r.Items = append(r.Items, doctor.Login(ctx, f.HTTP, p, ui)...)
-		r.OK = !slices.ContainsFunc(r.Items, func(it doctor.Item) bool { return it.Status == doctor.StatusFail })
+		if ui.Interactive {
+			ui.Progress = f.RawStderr()
+		}
+		r.Add(doctor.Login(ctx, f.HTTP, p, ui)...)
 	}
 	if o.JSON {
 		enc := json.NewEncoder(f.Stdout)

@@ -27,7 +27,7 @@ func TestDoctor(t *testing.T) {
 	for _, it := range r.Items {
 		seen[it.Check] = true
 	}
-	for _, want := range []string{"login discovery", "login browser", "login callback", "login exchange", "login verification", "login userinfo", "login claims"} {
+	for _, want := range []string{"client", "login discovery", "login preflight", "login browser", "login callback", "login exchange", "login verification", "login userinfo", "login claims"} {
 		if !seen[want] {
 			t.Errorf("no %q step in %v", want, seen)
 		}
@@ -51,5 +51,24 @@ func TestDoctorFailsOnDeadIssuer(t *testing.T) {
 	}
 	if code, _, _ := h.run(testidp.Approve, "doctor"); code != ExitUsage {
 		t.Errorf("no issuer: %d", code)
+	}
+}
+
+// doctor --client-id checks the client and its redirect URI with the
+// provider, as a login would before opening the browser, and fails on a
+// client the provider does not know; the browser is never opened.
+func TestDoctorClientID(t *testing.T) {
+	h := newHarness(t, testidp.Options{})
+	code, out, errb := h.run(testidp.Approve, "doctor", "--issuer", h.idp.Issuer, "--client-id", "nope")
+	if code != ExitError || !strings.Contains(out, `✗ client: client_id "nope" with redirect URI http://127.0.0.1:`) ||
+		!strings.Contains(out, `→ check client_id "nope" at the provider`) {
+		t.Errorf("unknown client: %d\n%s\n%s", code, out, errb)
+	}
+	code, out, errb = h.run(testidp.Approve, "doctor", "--issuer", h.idp.Issuer, "--client-id", h.idp.ClientID())
+	if code != 0 || !strings.Contains(out, "✓ client: ") {
+		t.Errorf("known client: %d\n%s\n%s", code, out, errb)
+	}
+	if h.idp.Grants("authorization_code") != 0 {
+		t.Error("doctor --client-id signed in")
 	}
 }

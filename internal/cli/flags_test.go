@@ -39,8 +39,9 @@ func TestLoginFlags(t *testing.T) {
 		}},
 		{args: []string{"--device", "--timeout", "90s"}, check: func(o *LoginOptions) bool { return o.Device && o.Timeout == 90*time.Second }},
 		{args: []string{"--no-browser", "--insecure-storage", "--broker", "https://broker.example"}, check: func(o *LoginOptions) bool {
-			return o.NoBrowser && o.InsecureStorage && o.Broker == "https://broker.example"
+			return o.NoBrowser && o.InsecureStorage && o.Broker == "https://broker.example" && !o.NoPreflight
 		}},
+		{args: []string{"--no-preflight"}, check: func(o *LoginOptions) bool { return o.NoPreflight }},
 		{args: []string{"--param", "nokeyvalue"}, wantErr: "want key=value"},
 		{args: []string{"--param", "=x"}, wantErr: "want key=value"},
 		{args: []string{"--param", "code_challenge_method=plain"}, wantErr: "not allowed"},

@@ -395,7 +395,13 @@ func tokenEndpointCases() []hostileCase {
 		{surface: "token_endpoint", name: "refresh: no access_token", setup: onRefresh(200, "application/json", `{"refresh_token":"x"}`), args: token, wantCode: 1, want: "access_token"},
 		{surface: "token_endpoint", name: "refresh: absurd expires_in", setup: onRefresh(200, "application/json", `{"access_token":"a","token_type":"Bearer","expires_in":99999999999}`), args: token, wantCode: 1, want: "expires_in"},
 		{surface: "token_endpoint", name: "refresh: empty body", setup: onRefresh(502, "", ""), args: token, wantCode: 1, want: "HTTP 502"},
-		{surface: "token_endpoint", name: "refresh: invalid_grant", setup: onRefresh(400, "application/json", `{"error":"invalid_grant","error_description":"grant revoked"}`), args: token, wantCode: 4, want: "sesame login"},
+		{surface: "token_endpoint", name: "refresh: invalid_grant", setup: onRefresh(400, "application/json", `{"error":"invalid_grant","error_description":"grant revoked"}`), args: token, wantCode: 4, want: "sesame login",
+			// The login has ended: the store says so, and keeps no token.
+			mayStore: true, after: func(t *testing.T, h *harness, _, _ string) {
+				if code, out, _ := h.run(testidp.Approve, "status", "--json"); code != 4 || !strings.Contains(out, `"ended": true`) {
+					t.Errorf("status after invalid_grant: %d %s", code, out)
+				}
+			}},
 		{surface: "token_endpoint", name: "refresh: slower than the timeout", setup: func(h *harness) { h.idp.Delay(3 * time.Second) }, args: token, wantCode: 1, want: "refresh the tokens"},
 		{surface: "token_endpoint", name: "refresh: unreachable", setup: func(h *harness) { h.env["SESAME_BROKER"] = "http://127.0.0.1:1" }, args: token, wantCode: 1, want: "could not reach"},
 		{surface: "token_endpoint", name: "refresh: TLS certificate not trusted", setup: func(h *harness) {

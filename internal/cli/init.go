@@ -60,7 +60,10 @@ answer comes from flags (--client-id at least).`,
 
 func initRun(ctx context.Context, o *InitOptions) error {
 	f := o.F
-	cfg, err := f.Config()
+	if err := config.CheckIssuer(o.Issuer); err != nil {
+		return &FlagError{Err: err}
+	}
+	cfg, err := f.ConfigOrNew()
 	if err != nil {
 		return err
 	}
@@ -132,10 +135,9 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	if err := config.SaveProfile(cfg.Path, name, set); err != nil {
 		return err
 	}
-	if o.Use || cfg.Current == "" && name != config.DefaultProfile {
-		if err := config.SetCurrent(cfg.Path, name); err != nil {
-			return err
-		}
+	current, err := makeCurrent(cfg, name, o.Use)
+	if err != nil {
+		return err
 	}
 	redirect := "http://127.0.0.1/callback (any port)"
 	if port != 0 {
@@ -143,5 +145,33 @@ func initRun(ctx context.Context, o *InitOptions) error {
 	}
 	fmt.Fprintf(f.Stderr, "Wrote profile %q to %s.\nRegister %s as a redirect URI of the client, then run `%s`.\n",
 		name, cfg.Path, redirect, session.LoginCommand(name))
+	switch {
+	case current == name:
+		fmt.Fprintf(f.Stderr, "The current profile is %q.\n", name)
+	default:
+		fmt.Fprintf(f.Stderr, "The current profile is still %q; `sesame profile use %s` switches to the new one.\n", current, name)
+	}
+	if env := f.Getenv("SESAME_PROFILE"); env != "" && env != current {
+		fmt.Fprintf(f.Stderr, "In this shell SESAME_PROFILE=%s overrides it.\n", env)
+	}
 	return nil
+}
+
+// makeCurrent makes name the file's current profile when use asks for it
+// or when there is none yet (the file names no current profile and has no
+// "default", or names one it no longer has). A new profile otherwise
+// leaves the current one alone: adding a profile must not redirect every
+// later `sesame token`. It returns the current profile afterwards.
+func makeCurrent(cfg *config.Config, name string, use bool) (string, error) {
+	current := cfg.Current
+	if current == "" {
+		current = config.DefaultProfile
+	}
+	if !use && cfg.Has(current) || current == name {
+		return current, nil
+	}
+	if err := config.SetCurrent(cfg.Path, name); err != nil {
+		return "", err
+	}
+	return name, nil
 }

@@ -24,6 +24,7 @@ type LoginOptions struct {
 	Resources, Params                         []string
 	Port                                      int
 	NoBrowser, InsecureStorage, Device        bool
+	NoPreflight                               bool
 	Timeout                                   time.Duration
 	AuthURL, TokenURL, UserinfoURL, RevokeURL string
 	Broker                                    string
@@ -38,7 +39,13 @@ func NewCmdLogin(f *Factory, runF func(context.Context, *LoginOptions) error) *c
 		Short: "Sign in with the browser and store the tokens",
 		Long: `Sign in with the system browser (authorization code flow with PKCE S256,
 state and nonce; redirect to http://127.0.0.1:PORT/callback) and store the
-verified tokens in the OS keychain. Flags given here are saved in the profile.`,
+verified tokens in the OS keychain. Flags given here are saved in the profile.
+
+Before the browser opens, the authorization request is checked with the
+provider (pushed to it, RFC 9126, when it offers that; else one GET of the
+authorization URL), so that a client id or redirect URI it does not accept
+fails at once with the fix. --no-preflight (no_preflight: true in the
+profile) skips the check.`,
 		Example: `  sesame login --issuer https://tenant.logto.app/oidc --client-id abc123
   sesame login --profile github --auth-url https://github.com/login/oauth/authorize \
     --token-url https://github.com/login/oauth/access_token --client-id Iv1.abc --scope "read:user"
@@ -63,6 +70,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 	fl.StringArrayVar(&o.Params, "param", nil, "extra authorization parameter k=v (repeatable), e.g. login_hint=alice")
 	fl.IntVar(&o.Port, "port", 0, "loopback port for the redirect (default: a random free port)")
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
+	fl.BoolVar(&o.NoPreflight, "no-preflight", false, "do not check the client id and redirect URI with the provider before opening the browser")
 	fl.BoolVar(&o.Device, "device", false, "sign in on another device with a code (RFC 8628), for SSH sessions and containers")
 	fl.DurationVar(&o.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
@@ -76,7 +84,7 @@ verified tokens in the OS keychain. Flags given here are saved in the profile.`,
 
 func loginRun(ctx context.Context, o *LoginOptions) error {
 	f := o.F
-	cfg, p, err := f.Profile()
+	cfg, p, err := f.ProfileOrNew() // a login may create the profile and the file
 	if err != nil {
 		return err
 	}
@@ -115,6 +123,10 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 		return err
 	}
 	lo.Timeout, lo.NoBrowser, lo.Interactive = o.Timeout, o.NoBrowser, f.StderrIsTTY()
+	lo.NoPreflight = lo.NoPreflight || o.NoPreflight
+	if lo.Interactive {
+		lo.Progress = f.RawStderr() // the elapsed time, rewritten in place
+	}
 	lo.Browser, lo.Stderr, lo.Now = f.Browser, f.Stderr, f.Now
 	lo.Save = func(t *session.Tokens) error { return sess.SaveLogin(ctx, t) }
 	run := login.Run
@@ -125,7 +137,10 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	if len(saved) > 0 {
+	// A new profile is written even when every setting came from SESAME_*
+	// variables, so that the commands after it find it ("default" needs no
+	// entry).
+	if len(saved) > 0 || !cfg.Has(p.Name) && p.Name != config.DefaultProfile {
 		if err := config.SaveProfile(cfg.Path, p.Name, saved); err != nil {
 			return fmt.Errorf("logged in, but could not save the profile settings: %w", err)
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -24,8 +25,11 @@ func NewCmdLogout(f *Factory, runF func(context.Context, *LogoutOptions) error) 
 		Short: "Revoke the login at the provider and remove its tokens here",
 		Long: `Revoke the refresh token at the provider (RFC 7009), which ends the grant, and
 remove the profile's tokens, including resource and organization tokens.
-If the provider cannot be reached the tokens stay; --no-revoke removes them
-without asking the provider. --end-session also opens the provider's
+The tokens are removed in every case. When the provider cannot be reached or
+refuses to revoke, sesame says so and exits 3: the grant may then stay active
+at the provider until it expires. A login the provider already ended is
+removed without asking it again. --no-revoke removes the tokens without
+asking the provider. --end-session also opens the provider's
 end_session_endpoint to sign out of the browser session.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,27 +61,30 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 		}
 	}
 	t, err := sess.Logout(ctx, !o.NoRevoke)
-	if err != nil {
-		if !o.NoRevoke {
-			return fmt.Errorf("%w\nthe tokens are kept; retry, or use --no-revoke to remove them without revoking", err)
+	var nr *session.NotRevokedError
+	switch {
+	case errors.As(err, &nr):
+		// The one line: the tokens are gone here, the grant maybe not there.
+		err = &CodeError{Code: ExitNotRevoked, Err: fmt.Errorf("removed the tokens of profile %q from this machine, but %w", p.Name, nr)}
+	case err != nil:
+		return err
+	default:
+		what := "its tokens are removed from this machine"
+		if !o.NoRevoke && t != nil {
+			what = "the grant is revoked at the provider and " + what
 		}
-		return err
+		fmt.Fprintf(f.Stderr, "Logged out of profile %q: %s.\n", p.Name, what)
 	}
-	what := "its tokens are removed from this machine"
-	if !o.NoRevoke && t != nil {
-		what = "the grant is revoked at the provider and " + what
-	}
-	fmt.Fprintf(f.Stderr, "Logged out of profile %q: %s.\n", p.Name, what)
 	if !o.EndSession {
-		return nil
-	}
-	u, err := session.EndSessionURL(t)
-	if err != nil {
 		return err
+	}
+	u, uerr := session.EndSessionURL(t)
+	if uerr != nil {
+		return errors.Join(err, uerr)
 	}
 	fmt.Fprintf(f.Stderr, "Open this URL to sign out of the provider:\n\n  %s\n\n", u)
-	if err := f.Browser.Open(u); err != nil {
-		fmt.Fprintf(f.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
+	if oerr := f.Browser.Open(u); oerr != nil {
+		fmt.Fprintf(f.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", oerr)
 	}
-	return nil
+	return err
 }

@@ -112,36 +112,69 @@ func profileShow(_ context.Context, o *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
-	name := o.Name
-	if name == "" {
-		name = cfg.ProfileName(f.ProfileFlag)
+	sel, err := selectNamed(f, cfg, o.Name)
+	if err != nil {
+		return err
 	}
-	if !slices.Contains(cfg.ProfileNames(), name) {
-		return fmt.Errorf("no profile %q in %s; see `sesame profile list`", name, cfg.Path)
-	}
+	name := sel.Name
 	p, err := cfg.Profile(name)
 	if err != nil {
 		return err
 	}
 	// Every key, in the file's order, comes from the Profile struct tags
-	// (config.Profile.Settings); unset ones are left out.
+	// (config.Profile.Settings); unset ones are left out. Each says where
+	// its value came from (config.Config.Origins): SESAME_* variables
+	// override the file without showing in it.
+	origins := cfg.Origins(name)
 	if o.JSON {
 		out := map[string]any{"name": name, "config": cfg.Path}
+		from := map[string]string{"name": sel.From.String(), "config": f.ConfigOrigin().String()}
 		for _, s := range p.Settings() {
 			if !reflect.ValueOf(s.Value).IsZero() {
-				out[s.Key] = s.Value
+				out[s.Key], from[s.Key] = s.Value, origins[s.Key].String()
 			}
 		}
+		out["origins"] = from
 		return json.NewEncoder(f.Stdout).Encode(out)
 	}
-	out := f.HumanOut()
-	fmt.Fprintf(out, "profile %s (%s)\n", name, cfg.Path)
+	out := term.Table(f.HumanOut())
+	fmt.Fprintf(out, "profile %s (%s)%s\n", name, cfg.Path, selectedBy(sel, f.ConfigOrigin()))
 	for _, s := range p.Settings() {
 		if text := settingText(s.Value); text != "" {
-			fmt.Fprintf(out, "  %-18s %s\n", s.Key+":", term.Clean(text))
+			fmt.Fprintf(out, "  %-18s %s\t(%s)\n", s.Key+":", term.Clean(text), origins[s.Key])
 		}
 	}
-	return nil
+	return out.Flush()
+}
+
+// selectNamed is the profile a profile subcommand acts on: its NAME
+// argument, else the selected one (Factory.Select). Either must be in the
+// file: a usage error (exit 2) that lists the known ones otherwise.
+func selectNamed(f *Factory, cfg *config.Config, name string) (config.Selection, error) {
+	sel := cfg.Select(f.ProfileFlag)
+	if name != "" {
+		sel = config.Selection{Name: name, From: config.Origin{Kind: config.OriginArg}}
+	}
+	if err := cfg.CheckExists(sel); err != nil {
+		return sel, &CodeError{Code: ExitUsage, Err: err}
+	}
+	return sel, nil
+}
+
+// selectedBy says, after the header, what chose the profile and the file
+// when that was not the command line itself.
+func selectedBy(sel config.Selection, file config.Origin) string {
+	var parts []string
+	if sel.From.Kind != config.OriginArg {
+		parts = append(parts, "profile from "+sel.From.String())
+	}
+	if file.Kind != config.OriginDefault {
+		parts = append(parts, "file from "+file.String())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, ", ")
 }
 
 // settingText is a setting's value on one line: lists joined by spaces,
@@ -156,6 +189,10 @@ func settingText(v any) string {
 		return formatParams(v)
 	case int:
 		return portText(v)
+	case bool:
+		if !v {
+			return "" // unset
+		}
 	}
 	return fmt.Sprint(v)
 }
@@ -166,8 +203,8 @@ func profileUse(_ context.Context, o *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
-	if !slices.Contains(cfg.ProfileNames(), o.Name) {
-		return fmt.Errorf("no profile %q in %s; see `sesame profile list`", o.Name, cfg.Path)
+	if _, err := selectNamed(f, cfg, o.Name); err != nil {
+		return err
 	}
 	if err := config.SetCurrent(cfg.Path, o.Name); err != nil {
 		return err
@@ -182,12 +219,12 @@ func profileRemove(ctx context.Context, o *ProfileOptions) error {
 	if err != nil {
 		return err
 	}
+	if _, err := selectNamed(f, cfg, o.Name); err != nil {
+		return err
+	}
 	p, err := cfg.Profile(o.Name)
 	if err != nil {
 		return err
-	}
-	if !slices.Contains(cfg.ProfileNames(), o.Name) {
-		return fmt.Errorf("no profile %q in %s; see `sesame profile list`", o.Name, cfg.Path)
 	}
 	if _, err := f.Session(p).Logout(ctx, o.Revoke); err != nil {
 		return fmt.Errorf("remove the tokens of profile %q: %w", o.Name, err)

@@ -34,7 +34,7 @@ func TestInitAndProfiles(t *testing.T) {
 	if code, _, _ := h.run(testidp.Approve, "profile", "use", "other"); code != 0 {
 		t.Error("use failed")
 	}
-	if code, _, _ := h.run(testidp.Approve, "profile", "use", "nope"); code != ExitError {
+	if code, _, _ := h.run(testidp.Approve, "profile", "use", "nope"); code != ExitUsage {
 		t.Error("use of an unknown profile")
 	}
 	if code, _, errb := h.run(testidp.Approve, "profile", "remove", "work"); code != 0 || h.stored("work") != "" {

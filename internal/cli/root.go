@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,8 +27,8 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetIn(f.Stdin)
 	root.SetOut(f.Stdout) // asked-for help and completion scripts are the command's data
 	root.SetErr(f.Stderr)
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, f.Stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(err, cmd, f.Stderr)
 }
 
 // NewRootCmd builds the command tree.
@@ -77,12 +80,14 @@ keychain, and prints fresh access tokens for scripts.`,
 }
 
 // usageArgs makes wrong positional arguments a usage error (exit 2), like
-// wrong flags; cobra's own validators return plain errors.
+// wrong flags; cobra's own validators return plain errors, in words
+// ("accepts 1 arg(s), received 0") that name neither the command nor the
+// argument.
 func usageArgs(c *cobra.Command) {
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {
-				return &FlagError{Err: err}
+				return &FlagError{Err: argsError(cmd, a, err)}
 			}
 			return nil
 		}
@@ -90,4 +95,44 @@ func usageArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		usageArgs(sub)
 	}
+}
+
+// argsError says what cmd takes and what it got, from its Use line:
+// "sesame init needs ISSUER", "sesame status takes no arguments, got
+// \"x\"". A command with subcommands keeps cobra's "unknown command".
+func argsError(cmd *cobra.Command, got []string, err error) error {
+	msg := err.Error()
+	if cmd.HasAvailableSubCommands() || !strings.HasPrefix(msg, "unknown command") && !strings.Contains(msg, "arg(s)") {
+		return err
+	}
+	want := strings.TrimSpace(strings.Replace(strings.TrimPrefix(cmd.Use, cmd.Name()), "[flags]", "", 1))
+	quoted := make([]string, len(got))
+	for i, a := range got {
+		quoted[i] = strconv.Quote(a)
+	}
+	name := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	switch {
+	case want == "":
+		return fmt.Errorf("%s takes no arguments, got %s", name, strings.Join(quoted, " "))
+	case tooFew(msg, len(got)):
+		return fmt.Errorf("%s needs %s", name, want)
+	}
+	return fmt.Errorf("%s takes %s, got %d arguments: %s", name, want, len(got), strings.Join(quoted, " "))
+}
+
+// tooFew reads cobra's message: "requires at least N", or "accepts N" (or
+// "accepts between N and M") with fewer than N received.
+func tooFew(msg string, got int) bool {
+	if strings.HasPrefix(msg, "requires at least") {
+		return true
+	}
+	if strings.HasPrefix(msg, "accepts at most") {
+		return false
+	}
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(msg, "accepts between"), "%d", &n); err == nil {
+		return got < n
+	}
+	_, err := fmt.Sscanf(msg, "accepts %d", &n)
+	return err == nil && got < n
 }

@@ -22,7 +22,9 @@ func NewCmdUserinfo(f *Factory, runF func(context.Context, *UserinfoOptions) err
 		Short: "Print the provider's userinfo response for the current login",
 		Long: `Call the provider's userinfo endpoint with the access token and print the
 JSON response. When the provider refuses the token (HTTP 401, or 403 with
-error="invalid_token"), sesame refreshes once and tries again.`,
+error="invalid_token"), sesame refreshes once and tries again. The endpoint
+is the profile's userinfo_url (SESAME_USERINFO_URL, --userinfo-url at login)
+when set, even after the login, else the one found at login.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {

@@ -8,6 +8,7 @@ const (
 	ExitOK            = 0
 	ExitError         = 1
 	ExitUsage         = 2
+	ExitNotRevoked    = 3 // logout removed the tokens here; the provider did not revoke the grant
 	ExitLoginRequired = 4
 	ExitInterrupted   = 130
 )

@@ -79,13 +79,24 @@ type Prompter interface {
 	Prompt(ctx context.Context, question, def string) (string, error)
 }
 
-// Config loads the configuration file, printing its warnings.
+// Config loads the configuration file, printing its warnings. A file
+// named by --config or $SESAME_CONFIG must exist: a typo there would
+// otherwise run with no profiles at all. Commands that create the file
+// (init, login) use ConfigOrNew.
 func (f *Factory) Config() (*config.Config, error) {
-	path := f.ConfigPath
-	if path == "" {
-		path = config.DefaultPath(f.Getenv)
+	cfg, err := f.ConfigOrNew()
+	if err != nil {
+		return nil, err
 	}
-	cfg, err := config.Load(path, f.Getenv)
+	if from := f.ConfigOrigin(); !cfg.Exists && from.Kind != config.OriginDefault {
+		return nil, &CodeError{Code: ExitUsage, Err: &MissingConfigError{Path: cfg.Path, From: from.Name}}
+	}
+	return cfg, nil
+}
+
+// ConfigOrNew is Config for the commands that may create the file.
+func (f *Factory) ConfigOrNew() (*config.Config, error) {
+	cfg, err := config.Load(f.configPath(), f.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -95,15 +106,82 @@ func (f *Factory) Config() (*config.Config, error) {
 	return cfg, nil
 }
 
+// configPath is the file the flags and environment name (config.DefaultPath).
+func (f *Factory) configPath() string {
+	if f.ConfigPath != "" {
+		return f.ConfigPath
+	}
+	return config.DefaultPath(f.Getenv)
+}
+
+// ConfigOrigin says what chose the config file: --config,
+// $SESAME_CONFIG, or neither (the default path).
+func (f *Factory) ConfigOrigin() config.Origin {
+	switch {
+	case f.ConfigPath != "":
+		return config.Origin{Kind: config.OriginFlag, Name: "--config"}
+	case f.Getenv("SESAME_CONFIG") != "":
+		return config.Origin{Kind: config.OriginEnv, Name: "SESAME_CONFIG"}
+	}
+	return config.Origin{Kind: config.OriginDefault}
+}
+
+// MissingConfigError is a config file named by --config or
+// $SESAME_CONFIG that does not exist.
+type MissingConfigError struct{ Path, From string }
+
+func (e *MissingConfigError) Error() string {
+	return fmt.Sprintf("the config file %s (%s) does not exist", e.Path, e.From)
+}
+
+// Hint says how to create it.
+func (e *MissingConfigError) Hint() string {
+	return "Check the path, or create the file with `sesame init ISSUER` or `sesame login`, which take the same --config."
+}
+
 // Profile loads the configuration and resolves the selected profile
-// (--profile, SESAME_PROFILE, the file's current, "default").
+// (--profile, SESAME_PROFILE, the file's current, "default"). A profile
+// the file does not have is a usage error (exit 2) that lists those it
+// has; "default" alone may be missing, for runs from SESAME_* variables
+// and flags without a file.
 func (f *Factory) Profile() (*config.Config, config.Profile, error) {
-	cfg, err := f.Config()
+	return f.profile(false)
+}
+
+// ProfileOrNew is Profile for the commands that create profiles (login):
+// neither the file nor the profile need exist yet.
+func (f *Factory) ProfileOrNew() (*config.Config, config.Profile, error) {
+	return f.profile(true)
+}
+
+func (f *Factory) profile(create bool) (*config.Config, config.Profile, error) {
+	load := f.Config
+	if create {
+		load = f.ConfigOrNew
+	}
+	cfg, err := load()
 	if err != nil {
 		return nil, config.Profile{}, err
 	}
-	p, err := cfg.Profile(cfg.ProfileName(f.ProfileFlag))
+	sel, err := f.Select(cfg, create)
+	if err != nil {
+		return nil, config.Profile{}, err
+	}
+	p, err := cfg.Profile(sel.Name)
 	return cfg, p, err
+}
+
+// Select resolves the profile a command uses (config.Config.Select) and,
+// unless create is set, checks that the file has it (config.Config.Check):
+// an unknown one is a usage error (exit 2).
+func (f *Factory) Select(cfg *config.Config, create bool) (config.Selection, error) {
+	sel := cfg.Select(f.ProfileFlag)
+	if !create {
+		if err := cfg.Check(sel); err != nil {
+			return sel, &CodeError{Code: ExitUsage, Err: err}
+		}
+	}
+	return sel, nil
 }
 
 // Store opens where p's tokens live. The plaintext file is only used when
@@ -115,7 +193,7 @@ func (f *Factory) Store(p config.Profile) store.Store {
 			return unusableStore{err}
 		}
 		fs := store.NewFile(dir)
-		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.Key(p.Name)))
+		fmt.Fprintf(f.Stderr, "warning: tokens for profile %q are kept in a plain file (%s), not the OS keychain\n", p.Name, fs.Path(session.KeyFor(f.storeNamespace(), p.Name)))
 		if f.WrapStore != nil {
 			return f.WrapStore(fs)
 		}
@@ -138,18 +216,33 @@ func (s unusableStore) Backend() string            { return "file" }
 // Lock files go under the same state directory as the token files
 // (store.StateDir), keychain or not.
 func (f *Factory) Session(p config.Profile) *session.Session {
-	lockDir, err := store.StateDir(f.Getenv)
-	if err == nil {
-		lockDir = filepath.Join(lockDir, "locks")
-	}
-	return &session.Session{
+	lockDir, err := store.DefaultLockDir(f.Getenv)
+	s := &session.Session{
 		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
-		LockDir: lockDir, LockDirErr: err,
+		LockDir: lockDir, LockDirErr: err, Namespace: f.storeNamespace(),
 		Issuer: p.Issuer, ClientID: p.ClientID,
 		TokenURL: session.BrokerURL(p.Broker, "/token"), RevocationURL: session.BrokerURL(p.Broker, "/revoke"),
 		IntrospectionURL: session.BrokerURL(p.Broker, "/introspect"), Overrides: session.ProfileEndpoints(p),
 		Warn: func(msg string) { fmt.Fprintf(f.Stderr, "warning: %s\n", msg) },
 	}
+	return s
+}
+
+// storeNamespace sets apart the store keys of this config file's profiles
+// from those of another file (session.Namespace): "" for the standard
+// file, config.StandardPath.
+func (f *Factory) storeNamespace() string {
+	abs := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return p
+		}
+		return a
+	}
+	return session.Namespace(abs(f.configPath()), abs(config.StandardPath(f.Getenv)))
 }
 
 // Color reports whether stdout may be coloured (term.Color).
@@ -163,7 +256,9 @@ func (f *Factory) StdoutIsTTY() bool { return term.IsTerminal(f.Stdout, f.Getenv
 func (f *Factory) StderrIsTTY() bool { return term.IsTerminal(f.RawStderr(), f.Getenv) }
 
 // RawStderr is the process's stderr itself, unsanitised: only for handing
-// to a child process, which must keep its terminal.
+// to a child process, which must keep its terminal, and for the one line
+// login's waiting screen rewrites in place (a carriage return, which the
+// sanitiser escapes; only sesame's own text goes there).
 func (f *Factory) RawStderr() io.Writer {
 	if f.rawStderr == nil {
 		return f.Stderr

@@ -55,6 +55,9 @@ type Profile struct {
 	Storage   string            `yaml:"storage"` // "" means StorageKeychain
 	Port      int               `yaml:"port"`    // loopback redirect port, 0 = any free port
 	Broker    string            `yaml:"broker" kind:"url"`
+	// NoPreflight skips the check of the authorization request with the
+	// provider before the browser opens (login --no-preflight).
+	NoPreflight bool `yaml:"no_preflight"`
 
 	// Endpoints for plain OAuth 2.0 providers without OIDC discovery; when
 	// set they take precedence over what discovery reports.
@@ -79,9 +82,14 @@ type Config struct {
 	// Warnings name keys the file has but sesame does not know, with file
 	// and line, so the CLI can point out typos on stderr.
 	Warnings []string
+	// Exists reports whether the file was there: a missing one is an empty
+	// configuration.
+	Exists bool
 
 	profiles map[string]Profile
-	getenv   func(string) string
+	// data is the file as read, for Origins.
+	data   []byte
+	getenv func(string) string
 }
 
 // fileDoc is the shape of the whole file.
@@ -99,6 +107,18 @@ func DefaultPath(getenv func(string) string) string {
 	}
 	if p := getenv("SESAME_CONFIG"); p != "" {
 		return p
+	}
+	return StandardPath(getenv)
+}
+
+// StandardPath is $XDG_CONFIG_HOME/sesame/config.yaml, else
+// ~/.config/sesame/config.yaml: DefaultPath without $SESAME_CONFIG. It is
+// the file that tokens stored before sesame kept config files apart are
+// taken to belong to (see session.KeyFor). It returns "" when no home is
+// known.
+func StandardPath(getenv func(string) string) string {
+	if getenv == nil {
+		return ""
 	}
 	// The XDG base directory spec says relative values must be ignored.
 	dir := getenv("XDG_CONFIG_HOME")
@@ -141,7 +161,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Current, c.profiles, c.Warnings = f.Current, f.Profiles, warnings
+	c.Current, c.profiles, c.Warnings, c.Exists, c.data = f.Current, f.Profiles, warnings, true, data
 	return c, nil
 }
 
@@ -181,13 +201,13 @@ func decodeFile(data []byte, path string) (fileDoc, []string, error) {
 	var f fileDoc
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return f, nil, fmt.Errorf("config file %s: %w", path, err)
+		return f, nil, syntaxError(data, path, err)
 	}
 	if doc.Kind == 0 { // empty or comments only
 		return f, nil, nil
 	}
 	if err := doc.Decode(&f); err != nil {
-		return f, nil, fmt.Errorf("config file %s: %w", path, err)
+		return f, nil, typeError(&doc, data, path, err)
 	}
 	return f, unknownKeys(&doc, path), nil
 }

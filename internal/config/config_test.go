@@ -92,12 +92,16 @@ func TestLoadErrors(t *testing.T) {
 		name, text string
 		want       []string
 	}{
-		{"syntax", "profiles:\n  work:\n issuer: [\n", []string{"line 2"}},
-		{"tab indent", "profiles:\n\twork: {}\n", []string{"line 2"}},
-		{"wrong type", "profiles:\n  work:\n    port: abc\n", []string{"line 3", "abc"}},
-		{"list for a string", "profiles:\n  work:\n    issuer: [a]\n", []string{"line 3"}},
-		{"not a mapping", "- a\n", []string{"line 1"}},
-		{"duplicate profile", "profiles:\n  a: {}\n  a: {}\n", []string{"line 3", "already defined"}},
+		// file:line:column, then the line itself: the line at fault, not
+		// the one yaml.v3 names (where the enclosing block began).
+		{"syntax", "profiles:\n  work:\n issuer: [\n", []string{":3:2: invalid YAML: did not find expected key\n  3 |  issuer: ["}},
+		{"tab indent", "profiles:\n\twork: {}\n", []string{":2:1: invalid YAML: a tab character", "\n  2 | \twork: {}"}},
+		{"mapping in a value", "profiles:\n  work:\n    issuer: a: b\n", []string{":3:14: invalid YAML: mapping values are not allowed", "  3 |     issuer: a: b"}},
+		{"unclosed quote", "profiles:\n  work:\n    issuer: \"x\n    client_id: y\n", []string{":3:13: invalid YAML"}},
+		{"wrong type", "profiles:\n  work:\n    port: abc\n", []string{`:3:11: profile "work": port: want a whole number, got "abc"`, "  3 |     port: abc"}},
+		{"list for a string", "profiles:\n  work:\n    issuer: [a]\n", []string{`:3:13: profile "work": issuer: want a string, got a list`}},
+		{"not a mapping", "- a\n", []string{":1:1: the file must be a mapping"}},
+		{"duplicate profile", "profiles:\n  a: {}\n  a: {}\n", []string{":3:3: ", "already defined"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,7 +251,7 @@ func TestProfileEnvErrors(t *testing.T) {
 func TestEnvCoversEveryKey(t *testing.T) {
 	for _, key := range profileKeys() {
 		f, _ := fieldFor(key)
-		value := map[reflect.Kind]string{reflect.Int: "1", reflect.Slice: "a", reflect.Map: "a=b"}[f.Type.Kind()]
+		value := map[reflect.Kind]string{reflect.Int: "1", reflect.Bool: "true", reflect.Slice: "a", reflect.Map: "a=b"}[f.Type.Kind()]
 		if value == "" {
 			value = "v"
 		}

@@ -20,6 +20,7 @@ import (
 //	SESAME_STORAGE            storage
 //	SESAME_PORT               port
 //	SESAME_BROKER             broker
+//	SESAME_NO_PREFLIGHT       no_preflight
 //	SESAME_AUTH_URL           auth_url
 //	SESAME_TOKEN_URL          token_url
 //	SESAME_USERINFO_URL       userinfo_url
@@ -62,6 +63,12 @@ func applyEnv(p *Profile, getenv func(string) string) error {
 				return fmt.Errorf("%s=%q is not a port number", name, s)
 			}
 			*dst = n
+		case *bool:
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("%s=%q is not true or false", name, s)
+			}
+			*dst = b
 		case *map[string]string:
 			params, err := parseParams(s)
 			if err != nil {

@@ -42,6 +42,8 @@ func TestSettingsCoverEveryKey(t *testing.T) {
 			fv.SetString("v-" + f.Name)
 		case reflect.Int:
 			fv.SetInt(int64(len(f.Name)))
+		case reflect.Bool:
+			fv.SetBool(true)
 		case reflect.Slice:
 			fv.Set(reflect.ValueOf([]string{"a-" + f.Name, "b"}))
 		case reflect.Map:

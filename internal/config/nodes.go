@@ -42,6 +42,8 @@ func describe(t reflect.Type) string {
 	switch t.Kind() {
 	case reflect.Int:
 		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
 	case reflect.Slice:
 		return "a list of strings"
 	case reflect.Map:

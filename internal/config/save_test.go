@@ -232,7 +232,7 @@ func TestSaveProfileRejects(t *testing.T) {
 	}
 	t.Run("profile is a scalar", func(t *testing.T) {
 		path := writeFile(t, "profiles:\n  w: oops\n")
-		if err := SaveProfile(path, "w", map[string]any{"port": 1}); err == nil || !strings.Contains(err.Error(), "line 2") {
+		if err := SaveProfile(path, "w", map[string]any{"port": 1}); err == nil || !strings.Contains(err.Error(), path+":2:6: ") {
 			t.Fatalf("err = %v", err)
 		}
 	})

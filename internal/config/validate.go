@@ -113,6 +113,9 @@ func checkURL(raw string, issuer bool) error {
 		return nil
 	}
 	if err := httpx.CheckEndpoint(raw); err != nil {
+		if fix := schemeFix(raw); fix != "" {
+			return fmt.Errorf("%w: did you mean %s?", err, fix)
+		}
 		return err
 	}
 	if u, _ := url.Parse(raw); issuer && (u.RawQuery != "" || u.ForceQuery) {
@@ -134,4 +137,37 @@ func validScope(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckIssuer applies the URL policy to an issuer given on its own (the
+// argument of `sesame init`), with the same messages as Validate.
+func CheckIssuer(raw string) error {
+	if err := checkURL(raw, true); err != nil {
+		return fmt.Errorf("issuer: %w", err)
+	}
+	return nil
+}
+
+// schemeFix suggests the URL that was probably meant: https:// in front
+// of a bare host ("idp.example.com/oidc"), or in place of http:// for a
+// host that is not on this machine, where sesame does not send tokens in
+// the clear. It returns "" when there is nothing obvious to suggest.
+func schemeFix(raw string) string {
+	if rest, ok := strings.CutPrefix(raw, "http://"); ok {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" && !httpx.IsLoopback(u.Hostname()) {
+			return "https://" + rest
+		}
+		return ""
+	}
+	if strings.Contains(raw, "://") || strings.HasPrefix(raw, "/") || strings.TrimSpace(raw) != raw {
+		return ""
+	}
+	u, err := url.Parse("https://" + raw)
+	if err != nil || u.Hostname() == "" || !strings.Contains(u.Hostname(), ".") && !httpx.IsLoopback(u.Hostname()) {
+		return ""
+	}
+	if httpx.IsLoopback(u.Hostname()) {
+		return "http://" + raw
+	}
+	return "https://" + raw
 }

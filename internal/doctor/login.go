@@ -18,7 +18,7 @@ import (
 // Login signs in with profile p exactly as `sesame login` would (the same
 // login.ForProfile), but stores nothing, and reports how long each step
 // took, the userinfo call and the claims received. ui supplies the
-// interaction: Browser, Stderr, Now and Interactive.
+// interaction: Browser, Stderr, Now, Interactive and Progress.
 func Login(ctx context.Context, hc *http.Client, p config.Profile, ui login.Options) []Item {
 	fail := func(step string, err error) []Item {
 		return []Item{{Status: StatusFail, Check: "login " + step, Detail: err.Error(), Remedy: "see the checks above, and the provider's logs"}}
@@ -40,7 +40,7 @@ func Login(ctx context.Context, hc *http.Client, p config.Profile, ui login.Opti
 	}
 	step("discovery", time.Since(start))
 	var got *session.Tokens
-	lo.Browser, lo.Stderr, lo.Now, lo.Interactive = ui.Browser, ui.Stderr, ui.Now, ui.Interactive
+	lo.Browser, lo.Stderr, lo.Now, lo.Interactive, lo.Progress = ui.Browser, ui.Stderr, ui.Now, ui.Interactive, ui.Progress
 	lo.Trace = step
 	lo.Save = func(t *session.Tokens) error { got = t; return nil }
 	if _, err := login.Run(ctx, lo); err != nil {

@@ -38,17 +38,21 @@ func main() {
 
 func run(root string) error {
 	noEnv := func(string) string { return "" }
-	trees := []*cobra.Command{
-		cli.NewRootCmd(cli.NewFactory(strings.NewReader(""), io.Discard, io.Discard, noEnv)),
-		brokercmd.NewCommand(),
+	trees := []struct {
+		cmd *cobra.Command
+		x   extras
+	}{
+		{cli.NewRootCmd(cli.NewFactory(strings.NewReader(""), io.Discard, io.Discard, noEnv)), sesameExtras()},
+		{brokercmd.NewCommand(), brokerExtras()},
 	}
 	completions, pages := map[string][]byte{}, map[string][]byte{}
-	for _, t := range trees {
+	for _, tr := range trees {
+		t := tr.cmd
 		if err := genCompletions(t, completions); err != nil {
 			return fmt.Errorf("completions for %s: %w", t.Name(), err)
 		}
 		literalHelp(t, map[*pflag.Flag]bool{})
-		if err := genManPages(t, pages); err != nil {
+		if err := genManPages(t, tr.x, pages); err != nil {
 			return fmt.Errorf("man pages for %s: %w", t.Name(), err)
 		}
 	}

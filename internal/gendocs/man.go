@@ -15,8 +15,9 @@ import (
 )
 
 // genManPages adds a page for cmd and every available subcommand, named
-// the way cobra's GenManTree names them (sesame-login.1).
-func genManPages(cmd *cobra.Command, out map[string][]byte) error {
+// the way cobra's GenManTree names them (sesame-login.1), each with the
+// sections of x.
+func genManPages(cmd *cobra.Command, x extras, out map[string][]byte) error {
 	cmd.DisableAutoGenTag = true
 	date := time.Unix(0, 0).UTC() // replaced by header; never the clock
 	h := &doc.GenManHeader{Section: "1", Source: "sesame", Manual: "sesame manual", Date: &date}
@@ -29,14 +30,14 @@ func genManPages(cmd *cobra.Command, out map[string][]byte) error {
 		return errors.New("no .TH line at the start of the page for " + cmd.CommandPath())
 	}
 	page := header.Expand(nil, []byte("${1}\"\"${2}.nr HY 0\n.nh\n"), b.Bytes(), m)
-	body := polish(b.Bytes()[m[1]:])
+	body := polish(x.addSections(cmd, b.Bytes()[m[1]:]))
 	page = append(append(page, fallbacks(body)...), body...)
 	out[strings.ReplaceAll(cmd.CommandPath(), " ", "-")+".1"] = page
 	for _, c := range cmd.Commands() {
 		if !c.IsAvailableCommand() || c.IsAdditionalHelpTopicCommand() {
 			continue
 		}
-		if err := genManPages(c, out); err != nil {
+		if err := genManPages(c, x, out); err != nil {
 			return err
 		}
 	}

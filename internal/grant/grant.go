@@ -32,6 +32,11 @@ type Client struct {
 	// Now dates expires_in; the caller's clock, so that expiry checks and
 	// expiry times agree.
 	Now func() time.Time
+	// BasicID puts the client_id in an HTTP Basic header with an empty
+	// password instead of the form, in revocation and introspection
+	// requests: client_secret_basic for a client that has no secret, which
+	// some providers want before they revoke a public client's token.
+	BasicID bool
 }
 
 // Tokens is a successful token response (RFC 6749 §5.1).
@@ -192,9 +197,18 @@ func describe(op, what, endpoint string, err error) error {
 		}
 		return e
 	}
+	if ur := httpx.Unreachable(err, "the "+what+" endpoint"); ur != nil {
+		return &Error{Op: op, Err: ur} // the URL once, the cause, a hint
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return &Error{Op: op, Err: fmt.Errorf("could not reach the %s endpoint %s: %w", what, endpoint, ue.Err)}
+	}
+	if errors.Is(err, context.Canceled) {
+		// Interrupted (Ctrl-C), between requests too: x/oauth2's device
+		// polling returns the context's error as is. It stays visible, so
+		// that the command exits 130.
+		return &Error{Op: op, Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Op: op, Err: fmt.Errorf("the %s endpoint %s did not answer in time", what, endpoint)}

@@ -26,13 +26,20 @@ func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
 	if err := checkURL(r.op, r.what, r.endpoint); err != nil {
 		return nil, err
 	}
-	form := url.Values{"token": {r.token}, "client_id": {c.ClientID}}
+	form := url.Values{"token": {r.token}}
+	if !c.BasicID {
+		form.Set("client_id", c.ClientID)
+	}
 	if r.hint != "" {
 		form.Set("token_type_hint", r.hint)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, &Error{Op: r.op, Err: err}
+	}
+	if c.BasicID {
+		// RFC 6749 §2.3.1: the id form-encoded, then Basic.
+		req.SetBasicAuth(url.QueryEscape(c.ClientID), "")
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -41,6 +48,9 @@ func (c Client) post(ctx context.Context, r tokenRequest) ([]byte, error) {
 		var rd *httpx.RedirectError
 		if errors.As(err, &rd) {
 			return nil, &Error{Op: r.op, Err: rd.Named("the " + r.what + " endpoint")}
+		}
+		if ur := httpx.Unreachable(err, "the "+r.what+" endpoint"); ur != nil {
+			return nil, &Error{Op: r.op, Err: ur} // the URL once, the cause, a hint
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

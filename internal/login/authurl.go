@@ -38,7 +38,19 @@ func (r request) url() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("authorization endpoint %q: %w", r.authURL, err)
 	}
-	q := u.Query() // keep any parameters the endpoint URL already has
+	// Keep any parameters the endpoint URL already has.
+	u.RawQuery = r.values(u.Query()).Encode()
+	return u.String(), nil
+}
+
+// values adds the authorization request's parameters to base: what the
+// authorization URL carries, and what a pushed request sends (RFC 9126
+// §2.1).
+func (r request) values(base url.Values) url.Values {
+	q := url.Values{}
+	for k, vs := range base {
+		q[k] = vs
+	}
 	q.Set("response_type", "code")
 	q.Set("client_id", r.clientID)
 	q.Set("redirect_uri", r.redirectURI)
@@ -63,8 +75,37 @@ func (r request) url() (string, error) {
 	if slices.Contains(r.scopes, "offline_access") && q.Get("prompt") == "" {
 		q.Set("prompt", "consent")
 	}
+	return q
+}
+
+// pushedURL is where the browser goes for a pushed request: the
+// authorization endpoint with client_id and request_uri only (RFC 9126
+// §4), besides any parameters the endpoint URL itself has.
+func (r request) pushedURL(requestURI string) (string, error) {
+	u, err := url.Parse(r.authURL)
+	if err != nil {
+		return "", fmt.Errorf("authorization endpoint %q: %w", r.authURL, err)
+	}
+	q := u.Query()
+	q.Set("client_id", r.clientID)
+	q.Set("request_uri", requestURI)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// newRequest starts an authorization request for o: fresh state, PKCE
+// verifier and, for OpenID Connect, nonce. The redirect URI comes later,
+// from the listener.
+func newRequest(o Options) request {
+	req := request{
+		authURL: o.Endpoints.Auth, clientID: o.ClientID,
+		scopes: o.Scopes, resources: o.Resources, params: o.Params,
+		state: randomToken(32), verifier: oauth2.GenerateVerifier(),
+	}
+	if slices.Contains(o.Scopes, "openid") {
+		req.nonce = randomToken(32)
+	}
+	return req
 }
 
 // randomToken returns n random bytes, base64url-encoded: 32 bytes gives the

@@ -11,15 +11,38 @@ import (
 	"github.com/sesame-cli/sesame/internal/loopback"
 )
 
-func waitError(err error, timeout time.Duration, refused int) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg := fmt.Sprintf("timed out after %s waiting for the sign-in to finish in the browser", timeout)
-		if refused > 0 {
-			msg += fmt.Sprintf(" (%d response(s) with a wrong state were refused)", refused)
-		}
-		return errors.New(msg + "; run the login again, with --timeout to wait longer")
+// waited is what the listener saw by the time the login stopped waiting.
+type waited struct {
+	timeout   time.Duration
+	opened    bool // the start URL was fetched: the browser went to the provider
+	refused   int  // callbacks refused for a wrong state
+	checked   bool // the provider accepted the request before the browser opened
+	noBrowser bool
+}
+
+// waitError explains a wait that ended without a response. --timeout is
+// suggested only when the user was clearly signing in (the browser went
+// to a request the provider had accepted, or answers came back): when
+// nothing ever came back, more time would not have helped.
+func waitError(err error, o Options, w waited) error {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("login cancelled: %w", err)
 	}
-	return fmt.Errorf("login cancelled: %w", err)
+	msg := fmt.Sprintf("timed out after %s waiting for the sign-in to finish in the browser", w.timeout)
+	switch {
+	case w.refused > 0:
+		msg += fmt.Sprintf(" (%d response(s) with a wrong state were refused); run the login again, with --timeout to wait longer", w.refused)
+	case !w.opened && w.noBrowser:
+		msg += ": nobody opened the sign-in address; run the login again and open the address it prints in a browser on this machine"
+	case !w.opened:
+		msg += ": the browser never opened the sign-in address (check $BROWSER); run the login again and open the address it prints yourself, or sign in on another device with --device"
+	case w.checked:
+		msg += "; the provider's pages were reached but nothing came back: run the login again, with --timeout to wait longer"
+	default:
+		msg += fmt.Sprintf("; the provider's pages were reached but nothing came back: if the browser shows an error, check client_id %q and the redirect URI at the provider (`sesame doctor --client-id %s`)",
+			o.ClientID, o.ClientID)
+	}
+	return errors.New(msg)
 }
 
 // explainExchangeError adds what to do next to a refused code exchange.

@@ -1,6 +1,8 @@
 // Package login runs the interactive authorization code flow for native
-// apps (RFC 8252): a loopback listener, PKCE S256, state and nonce, the
-// system browser, the code exchange and ID token verification.
+// apps (RFC 8252): a loopback listener, PKCE S256, state and nonce, a
+// check of the request with the provider before the browser opens
+// (preflight.go), the system browser and a waiting screen (wait.go), the
+// code exchange and ID token verification.
 package login
 
 import (
@@ -12,8 +14,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/sesame-cli/sesame/internal/browser"
 	"github.com/sesame-cli/sesame/internal/grant"
@@ -42,13 +42,31 @@ type Options struct {
 	// Save stores the verified tokens. It runs before the browser is told
 	// the outcome, so the page never claims a success that was not kept.
 	Save func(*session.Tokens) error
-	// Interactive (stderr is a terminal) adds a waiting line; scripts and
+	// Interactive (stderr is a terminal) adds the waiting screen (wait.go):
+	// where the browser went, the elapsed time and a hint; scripts and
 	// logs get only the URL and the outcome.
 	Interactive bool
+	// Progress is the terminal itself, unsanitised, for the one line the
+	// waiting screen rewrites in place (only sesame's own text goes
+	// there); nil means no such line.
+	Progress io.Writer
+	// NoPreflight skips checking the authorization request with the
+	// provider before the browser opens (preflight.go); a provider that
+	// requires pushed requests still gets one.
+	NoPreflight bool
+	// PushURL is where authorization requests are pushed when the
+	// provider offers RFC 9126: sesame-broker's /par for a confidential
+	// client; empty means the provider's own endpoint.
+	PushURL string
 	// Trace, when set, is told how long each step took: "browser" (until
 	// the browser was launched), "callback" (until the provider redirected
-	// back), "exchange" and "verification". It may be called concurrently.
+	// back), "exchange" and "verification", and "preflight" (the check
+	// before the browser opens). It may be called concurrently.
 	Trace func(step string, d time.Duration)
+
+	// tick, hintAfter and grace pace the waiting screen (wait.go); tests
+	// shorten them.
+	tick, hintAfter, grace time.Duration
 }
 
 func (o Options) trace(step string, since time.Time) {
@@ -72,19 +90,12 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	if !o.Endpoints.SupportsS256() {
 		fmt.Fprintf(o.Stderr, "warning: the provider does not list S256 in code_challenge_methods_supported; sending it anyway\n")
 	}
-	req := request{
-		authURL: o.Endpoints.Auth, clientID: o.ClientID,
-		scopes: o.Scopes, resources: o.Resources, params: o.Params,
-		state: randomToken(32), verifier: oauth2.GenerateVerifier(),
-	}
-	oidc := slices.Contains(o.Scopes, "openid")
-	if oidc {
-		req.nonce = randomToken(32)
-	}
+	req := newRequest(o)
+	scr := newScreen(o)
 	srv, err := loopback.Listen(loopback.Options{
 		Port: o.Port, State: req.state,
 		Issuer: o.Endpoints.Issuer, RequireIss: o.Endpoints.IssParameter,
-		Warn: func(msg string) { fmt.Fprintf(o.Stderr, "warning: %s\n", msg) },
+		Warn: func(msg string) { scr.println("warning: %s", msg) },
 	})
 	if err != nil {
 		return nil, err
@@ -95,10 +106,28 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Ask the provider before the browser opens: a wrong client id or
+	// redirect URI fails here, in seconds, with the fix.
+	checkStart := time.Now()
+	verdict, err := o.preflight(ctx, req, false)
+	if err != nil {
+		return nil, err
+	}
+	if verdict.Warning != "" && !o.NoPreflight {
+		fmt.Fprintf(o.Stderr, "warning: %s\n", verdict.Warning)
+	}
+	o.trace("preflight", checkStart)
 	// The browser, and the user with --no-browser, get the listener's
 	// one-time start URL: the authorization URL itself would sit in the
 	// browser launcher's command line, readable by every local user.
-	startURL, err := srv.Start(authURL)
+	target := func() (string, error) { return authURL, nil }
+	if verdict.Pushed != nil {
+		target = o.pushedTarget(ctx, req, verdict.Pushed)
+	}
+	if err := loopback.CheckTarget(authURL); err != nil {
+		return nil, err
+	}
+	startURL, err := srv.StartWith(target)
 	if err != nil {
 		return nil, err
 	}
@@ -113,30 +142,23 @@ func Run(ctx context.Context, o Options) (*session.Tokens, error) {
 		return save(t)
 	}
 
-	fmt.Fprintf(o.Stderr, "Open this URL in a browser to sign in:\n\n  %s\n\n", startURL)
 	started := time.Now()
-	if !o.NoBrowser {
-		// pkg/browser waits for the launcher; never let it hold up the wait.
-		go func() {
-			if err := o.Browser.Open(startURL); err != nil {
-				fmt.Fprintf(o.Stderr, "Could not open a browser (%v); open the URL above yourself.\n", err)
-				return
-			}
-			o.trace("browser", started)
-		}()
-	}
-	if o.Interactive {
-		fmt.Fprintf(o.Stderr, "Waiting for the sign-in to finish (up to %s)...\n", o.Timeout)
-	}
-
+	scr.announce(startURL, started)
 	waitCtx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	tickCtx, stopTicks := context.WithCancel(waitCtx)
+	ticking := make(chan struct{})
+	go func() { defer close(ticking); scr.tick(tickCtx, started, o.waitHint()) }()
 	resp, err := srv.Wait(waitCtx)
+	stopTicks()
+	<-ticking
+	scr.clear()
 	if err != nil {
 		if stopped := srv.Err(); stopped != nil {
 			return nil, stopped
 		}
-		return nil, waitError(err, o.Timeout, srv.Refused())
+		return nil, waitError(err, o, waited{timeout: o.Timeout, opened: srv.Opened(), refused: srv.Refused(),
+			checked: verdict.Checked(), noBrowser: o.NoBrowser})
 	}
 	o.trace("callback", started)
 	toks, err := finish(ctx, o, req, resp.Code, resp.Err)

@@ -22,8 +22,10 @@ const DefaultTimeout = 5 * time.Minute
 // endpoints (discovery, with those the profile names itself taking
 // precedence), its scopes (DefaultScopes for an OpenID Connect profile
 // that names none), resources, parameters, port, and where the code is
-// exchanged (sesame-broker's token endpoint when p has a broker). The
-// caller adds the interaction: browser, streams, clock, timeout, Save.
+// exchanged and authorization requests are pushed (sesame-broker's token
+// and /par endpoints when p has a broker), and whether the request is
+// checked before the browser opens (no_preflight). The caller adds the
+// interaction: browser, streams, clock, timeout, Save.
 // `sesame login` and `sesame doctor --login` both start here.
 func ForProfile(ctx context.Context, hc *http.Client, p config.Profile) (Options, error) {
 	ep, err := provider.Resolve(ctx, hc, session.ProfileEndpoints(p))
@@ -38,6 +40,7 @@ func ForProfile(ctx context.Context, hc *http.Client, p config.Profile) (Options
 		Endpoints: ep, ClientID: p.ClientID,
 		Scopes: scopes, Resources: p.Resources, Params: p.Params, Port: p.Port,
 		HTTP: hc, Timeout: DefaultTimeout, TokenURL: session.BrokerURL(p.Broker, "/token"),
+		PushURL: session.BrokerURL(p.Broker, "/par"), NoPreflight: p.NoPreflight,
 	}, nil
 }
 

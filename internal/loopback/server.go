@@ -86,10 +86,10 @@ type Server struct {
 	stop    chan struct{} // closed when the listener stops the login itself
 
 	mu         sync.Mutex
-	authURL    string // where the start URL redirects
-	startPath  string // "" until Start
-	opened     bool   // the start URL was fetched
-	stopped    error  // why the listener stopped the login
+	target     func() (string, error) // where the start URL redirects
+	startPath  string                 // "" until Start
+	opened     bool                   // the start URL was fetched
+	stopped    error                  // why the listener stopped the login
 	accepted   bool
 	refused    int
 	warnedHost bool
@@ -104,6 +104,9 @@ func Listen(opts Options) (*Server, error) {
 		opts.Warn = func(string) {}
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(opts.Port)))
+	if err != nil && opts.Port != 0 && isAddrInUse(err) {
+		return nil, &PortBusyError{Port: opts.Port, Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on 127.0.0.1:%d for the login callback: %w", opts.Port, err)
 	}
@@ -133,19 +136,45 @@ func (s *Server) RedirectURI() string {
 // of the machine. The start URL answers its first GET with a redirect to
 // authURL. A second GET means some other program has the address too, and
 // possibly the authorization request it led to, so it stops the login: Wait
-// and Err then report it. A login calls Start once, before opening the
-// browser.
+// and Err then report it. A login calls Start (or StartWith) once, before
+// opening the browser.
 func (s *Server) Start(authURL string) (string, error) {
-	u, err := url.Parse(authURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", errors.New("the authorization endpoint is not an absolute http(s) URL")
+	if err := CheckTarget(authURL); err != nil {
+		return "", err
 	}
+	return s.StartWith(func() (string, error) { return authURL, nil })
+}
+
+// StartWith is Start with the authorization URL chosen when the start URL
+// is first fetched, for one that expires: the request_uri of a pushed
+// authorization request lives a minute or so (RFC 9126 §2.2), and with
+// --no-browser the user may open the address later than that. When target
+// fails, the browser is told, and the login stops with target's error.
+func (s *Server) StartWith(target func() (string, error)) (string, error) {
 	b := make([]byte, 16) // 128 bits: not guessable while the login waits
 	rand.Read(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.authURL, s.startPath = authURL, "/start/"+base64.RawURLEncoding.EncodeToString(b)
+	s.target, s.startPath = target, "/start/"+base64.RawURLEncoding.EncodeToString(b)
 	return "http://" + s.host + s.startPath, nil
+}
+
+// CheckTarget accepts what a start URL may redirect to: an absolute
+// http(s) URL.
+func CheckTarget(authURL string) error {
+	u, err := url.Parse(authURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return errors.New("the authorization endpoint is not an absolute http(s) URL")
+	}
+	return nil
+}
+
+// Opened reports whether the start URL was fetched: a browser (or the
+// user) went on to the provider.
+func (s *Server) Opened() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
 }
 
 // Err reports why the listener stopped the login itself (the start URL was
@@ -282,10 +311,19 @@ func (s *Server) serveStart(w http.ResponseWriter) {
 		s.stopped = fmt.Errorf("the sign-in start address http://%s%s was opened a second time; another program may be watching this login, so it was stopped; run the login again", s.host, s.startPath)
 		close(s.stop)
 	}
-	authURL := s.authURL
+	target := s.target
 	s.mu.Unlock()
 	if again {
 		render(w, http.StatusGone, Page{Message: "This sign-in address was already used, so the login was stopped: another program may have opened it. Return to the terminal and run the login again."})
+		return
+	}
+	authURL, err := target()
+	if err == nil {
+		err = CheckTarget(authURL)
+	}
+	if err != nil {
+		s.stopWith(fmt.Errorf("start the sign-in: %w", err))
+		render(w, http.StatusBadGateway, Page{Message: "The sign-in could not be started. Return to the terminal for details."})
 		return
 	}
 	h := w.Header()
@@ -294,6 +332,16 @@ func (s *Server) serveStart(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusFound)
+}
+
+// stopWith stops the login with err, unless it was stopped already.
+func (s *Server) stopWith(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped == nil {
+		s.stopped = err
+		close(s.stop)
+	}
 }
 
 // warnHost warns once per login: a hostile page could send many requests.

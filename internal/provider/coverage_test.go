@@ -196,7 +196,7 @@ func TestResolveMergesEachOverride(t *testing.T) {
 func TestResolveDiscoveryFails(t *testing.T) {
 	dead := covDeadURL(t)
 	_, err := Resolve(context.Background(), covClient, Endpoints{Issuer: dead, Auth: "https://a/auth", Token: "https://a/token"})
-	if err == nil || !strings.Contains(err.Error(), "fetch "+dead+"/.well-known/openid-configuration") {
+	if err == nil || !strings.Contains(err.Error(), "could not reach "+dead+"/.well-known/openid-configuration") {
 		t.Errorf("unreachable issuer: %v", err)
 	}
 	if _, err := Resolve(context.Background(), covClient, Endpoints{Issuer: "idp.example"}); err == nil || !strings.Contains(err.Error(), "not an absolute URL") {

@@ -36,6 +36,15 @@ type Metadata struct {
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported,omitempty"`
 	IssParameterSupported             bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 
+	// How the revocation endpoint wants clients to authenticate (RFC 8414
+	// §2; client_secret_basic when the provider does not say).
+	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+
+	// Where a login pushes its authorization request before the browser
+	// opens, and whether the provider takes no other kind (RFC 9126 §5).
+	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
+
 	// URL is where the document was found, for messages about it.
 	URL string `json:"-"`
 }
@@ -126,8 +135,12 @@ func getJSON(ctx context.Context, hc *http.Client, docURL string) ([]byte, error
 	switch {
 	case resp == nil && errors.As(err, &rd):
 		return nil, err // named after docURL
+	case resp == nil && httpx.Unreachable(err, "") != nil:
+		return nil, httpx.Unreachable(err, "") // the URL once, the cause, a hint
 	case resp == nil && err != nil:
 		return nil, fmt.Errorf("fetch %s: %w", docURL, err)
+	case err == nil && httpx.HTTPSOnly(resp.Status, resp.Body):
+		return nil, httpx.WrongScheme(docURL, "https")
 	case err != nil:
 		return nil, err // "read docURL: ..."
 	case resp.Status == http.StatusNotFound:

@@ -22,6 +22,11 @@ type Endpoints struct {
 	Introspection string `json:"introspection_endpoint,omitempty"`
 	EndSession    string `json:"end_session_endpoint,omitempty"`
 	Device        string `json:"device_authorization_endpoint,omitempty"`
+	// PAR is the RFC 9126 pushed authorization request endpoint, where a
+	// login checks its request before the browser opens; PARRequired is
+	// require_pushed_authorization_requests (RFC 9126 §5).
+	PAR         string `json:"pushed_authorization_request_endpoint,omitempty"`
+	PARRequired bool   `json:"par_required,omitempty"`
 	// IssParameter is RFC 9207's authorization_response_iss_parameter_supported:
 	// when true, an authorization response without a matching iss is refused.
 	IssParameter bool `json:"iss_parameter,omitempty"`
@@ -29,6 +34,9 @@ type Endpoints struct {
 	IDTokenAlgs []string `json:"id_token_algs,omitempty"`
 	// CodeChallengeMethods is empty when the provider does not say.
 	CodeChallengeMethods []string `json:"code_challenge_methods,omitempty"`
+	// RevocationAuth is revocation_endpoint_auth_methods_supported
+	// (RFC 8414 §2), empty when the provider does not say.
+	RevocationAuth []string `json:"revocation_auth_methods,omitempty"`
 }
 
 // IsOIDC reports whether ID tokens from this provider can be verified.
@@ -46,9 +54,12 @@ func FromMetadata(md *Metadata) Endpoints {
 		Introspection:        md.IntrospectionEndpoint,
 		EndSession:           md.EndSessionEndpoint,
 		Device:               md.DeviceAuthorizationEndpoint,
+		PAR:                  md.PushedAuthorizationRequestEndpoint,
+		PARRequired:          md.RequirePushedAuthorizationRequests,
 		IssParameter:         md.IssParameterSupported,
 		IDTokenAlgs:          md.IDTokenSigningAlgValuesSupported,
 		CodeChallengeMethods: md.CodeChallengeMethodsSupported,
+		RevocationAuth:       md.RevocationEndpointAuthMethodsSupported,
 	}
 }
 
@@ -101,12 +112,18 @@ func checkEndpoints(ep, override Endpoints, docURL string) error {
 		{"introspection_endpoint", "introspection_url", ep.Introspection, override.Introspection},
 		{"end_session_endpoint", "end_session_url", ep.EndSession, override.EndSession},
 		{"device_authorization_endpoint", "device_url", ep.Device, override.Device},
+		{"pushed_authorization_request_endpoint", "", ep.PAR, override.PAR},
 	} {
 		if f.val == "" {
 			continue
 		}
 		if err := httpx.CheckEndpoint(f.val); err != nil {
-			if f.over != "" || docURL == "" {
+			switch {
+			case f.key == "" && docURL != "":
+				return fmt.Errorf("the discovery document at %s has an unusable %s: %w; the provider must fix its metadata", docURL, f.field, err)
+			case f.key == "":
+				return fmt.Errorf("the %s: %w", f.field, err)
+			case f.over != "" || docURL == "":
 				return fmt.Errorf("the profile's %s: %w", f.key, err)
 			}
 			return fmt.Errorf("the discovery document at %s has an unusable %s: %w; the provider must fix its metadata, or set %s in the profile", docURL, f.field, err, f.key)

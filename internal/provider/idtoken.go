@@ -55,8 +55,8 @@ type Identity struct {
 	// Organizations is Logto's claim: the organizations the user belongs
 	// to, offered by shell completion of organization ids.
 	Organizations []string `json:"organizations,omitempty"`
-	Nonce    string `json:"-"`
-	Expiry   time.Time
+	Nonce         string   `json:"-"`
+	Expiry        time.Time
 }
 
 // VerifyIDToken checks an ID token's signature against the provider's JWKS

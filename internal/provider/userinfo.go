@@ -39,6 +39,9 @@ func Userinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string
 		if errors.As(err, &rd) {
 			return nil, rd.Named("the userinfo endpoint")
 		}
+		if ur := httpx.Unreachable(err, ""); ur != nil {
+			err = ur // the URL once, the cause, a hint
+		}
 		return nil, fmt.Errorf("call the userinfo endpoint: %w", err)
 	}
 	defer resp.Body.Close()

@@ -260,6 +260,7 @@ func TestFreshRefreshOutcomes(t *testing.T) {
 		dead     bool   // the token endpoint does not answer at all
 		wantErr  string // "" for success
 		login    bool   // the error is a LoginRequiredError
+		ended    bool   // the store records the end of the login instead of staying as it was
 		wantWarn string
 		check    func(t *testing.T, e *env, before, after *Tokens)
 	}{
@@ -320,8 +321,8 @@ func TestFreshRefreshOutcomes(t *testing.T) {
 			respond:  ok(map[string]any{"refresh_token": "rt-1", "id_token": newID(func(c map[string]any) { c["exp"] = c["iat"].(int64) - 3600 })}),
 			wantWarn: "expired",
 			check:    keptOldID},
-		{name: "invalid_grant: the login has ended", respond: oauthErr(400, "invalid_grant"),
-			wantErr: "no longer accepts the refresh token", login: true},
+		{name: "invalid_grant: the login has ended, and the store says so", respond: oauthErr(400, "invalid_grant"),
+			wantErr: "no longer accepts the refresh token", login: true, ended: true},
 		{name: "access_denied on a plain refresh: a plain error", respond: oauthErr(400, "access_denied"),
 			wantErr: "the provider answered access_denied"},
 		{name: "invalid_target without a resource: a plain error", respond: oauthErr(400, "invalid_target"),
@@ -360,7 +361,11 @@ func TestFreshRefreshOutcomes(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || errors.As(err, &lr) != tt.login {
 					t.Fatalf("err %v, want %q (login required: %v)", err, tt.wantErr, tt.login)
 				}
-				if after := e.st.snapshot(); !equalSnap(after, snap) {
+				if after := e.st.snapshot(); tt.ended {
+					if got, _ := decode([]byte(after["p"])); got == nil || got.Ended == nil || got.AccessToken != "" || got.RefreshToken != "" {
+						t.Errorf("the end of the login is not recorded: %s", after["p"])
+					}
+				} else if !equalSnap(after, snap) {
 					t.Errorf("the store changed after a failed refresh:\n%v\n%v", snap, after)
 				}
 				if len(warns) != 0 {

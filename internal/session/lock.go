@@ -40,7 +40,7 @@ func (s *Session) lock(ctx context.Context) (func(), error) {
 	// A link where the lock file belongs would have sesame create, or hold
 	// open, a file of someone else's choosing: it is refused, and the open
 	// itself does not follow one (O_NOFOLLOW) should it appear in between.
-	path := filepath.Join(s.LockDir, url.PathEscape(s.Profile)+".lock")
+	path := filepath.Join(s.LockDir, url.PathEscape(s.key())+".lock")
 	if fi, err := os.Lstat(path); err == nil {
 		if err := fsperm.Private(path, fi); err != nil {
 			return nil, err

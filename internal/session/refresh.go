@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/provider"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // OrganizationsScope must be granted before Logto issues organization tokens.
@@ -91,6 +92,9 @@ func (s *Session) fresh(ctx context.Context, minTTL time.Duration, force bool, e
 	if err := s.commit(ctx, &next, got); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // interrupted during the refresh, whose result is stored
+	}
 	return &next, nil
 }
 
@@ -102,7 +106,7 @@ func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Durat
 	// left by another login (another client or issuer, whose entries a new
 	// login could not read to delete) is never handed out.
 	cached := func(t *Tokens) *Derived {
-		if force || !slices.Contains(t.Derived, target.key(s.Profile)) {
+		if force || !slices.Contains(t.Derived, target.key(s.key())) {
 			return nil
 		}
 		if d, err := s.LoadDerived(target); err == nil && !s.due(d.Expiry, d.UpdatedAt, minTTL) {
@@ -135,7 +139,7 @@ func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Durat
 	if err != nil {
 		return nil, err
 	}
-	key := target.key(s.Profile)
+	key := target.key(s.key())
 	next := *t
 	if !slices.Contains(next.Derived, key) {
 		next.Derived = append(slices.Clone(next.Derived), key)
@@ -154,11 +158,17 @@ func (s *Session) FreshFor(ctx context.Context, target Target, minTTL time.Durat
 	if err != nil {
 		return nil, fmt.Errorf("store the token for %s: %w", target, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // interrupted during the refresh, whose result is stored
+	}
 	return d, nil
 }
 
-// refresh runs one refresh_token grant. It never writes: on any error the
-// stored tokens stay as they were.
+// refresh runs one refresh_token grant. On any error the stored tokens
+// stay as they were, except when the provider ended the grant (end). An
+// interrupt (ctx cancelled) lets a request already sent finish within
+// interruptGrace, so that a rotated refresh token is not lost; the caller
+// stores it and then reports the interrupt.
 func (s *Session) refresh(ctx context.Context, t *Tokens, target Target) (*grant.Tokens, error) {
 	if t.RefreshToken == "" {
 		return nil, &LoginRequiredError{Profile: s.Profile, Reason: "the access token has expired and there is no refresh token (did the login ask for offline_access?)"}
@@ -168,11 +178,66 @@ func (s *Session) refresh(ctx context.Context, t *Tokens, target Target) (*grant
 		tokenURL = s.TokenURL
 	}
 	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP, Now: s.now}
-	got, err := c.Refresh(ctx, t.RefreshToken, target.params())
-	if err != nil {
+	rctx, stop := withGrace(ctx)
+	defer stop()
+	got, err := c.Refresh(rctx, t.RefreshToken, target.params())
+	if grant.IsInvalidGrant(err) && target.IsBase() {
+		s.end(t, err)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("refresh the tokens: %w", ctx.Err())
+	case err != nil:
 		return nil, s.explain(err, target)
 	}
 	return got, nil
+}
+
+// interruptGrace is how long a refresh request already sent may still
+// finish after an interrupt. Its answer carries the rotated refresh token,
+// the only valid one once the provider has rotated it: storing it keeps
+// the login alive, where dropping it would have the next refresh look
+// like reuse, which ends the grant.
+const interruptGrace = 2 * time.Second
+
+// withGrace returns a context that ends interruptGrace after ctx is
+// cancelled, or when ctx's deadline passes.
+func withGrace(ctx context.Context) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+			return
+		}
+		time.AfterFunc(interruptGrace, cancel)
+	})
+	return gctx, func() { stop(); cancel() }
+}
+
+// end records that the provider ended t's grant: it refused the login's
+// own refresh token with invalid_grant (revoked, expired, or a reuse it
+// detected). The entry then keeps who and when, and no token: `token`
+// exits 4 at once, `status` says why, `logout` does not revoke again.
+// A refusal for a resource or organization token is not taken as the end
+// of the grant: some providers (Microsoft Entra) answer invalid_grant when
+// only that target needs consent. Callers hold the lock.
+func (s *Session) end(t *Tokens, err error) {
+	var ge *grant.Error
+	errors.As(err, &ge)
+	reason := term.Clean(ge.Code)
+	if d := term.Clean(ge.Description); d != "" {
+		if r := []rune(d); len(r) > 200 {
+			d = string(r[:200]) + "…"
+		}
+		reason += ": " + d
+	}
+	ended := &Tokens{ClientID: t.ClientID, Endpoints: t.Endpoints, Scope: t.Scope, Identity: t.Identity,
+		Ended: &Ended{At: s.now().UTC(), Reason: reason}, stored: t.stored}
+	if err := s.save(ended); err != nil {
+		s.warn("could not record in the store that the login has ended (" + err.Error() + ")")
+		return
+	}
+	s.deleteAll(t.Derived)
 }
 
 // explain says what a refused refresh means for the user.

@@ -73,6 +73,9 @@ type Session struct {
 	Issuer, ClientID string
 	// Warn is told about problems that do not stop the command.
 	Warn func(string)
+	// Namespace tells apart profiles of the same name in different config
+	// files (see Namespace and KeyFor); "" is the standard file's.
+	Namespace string
 	// ExactMinTTL makes minTTL exact. By default it is capped at half the
 	// lifetime the provider gives its tokens: with 60-second tokens and the
 	// 60-second default, every use would refresh, and processes that start
@@ -95,9 +98,6 @@ func (s *Session) warn(msg string) {
 	}
 }
 
-// Key is the store key of a profile's token set.
-func Key(profile string) string { return profile }
-
 func (s *Session) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -110,7 +110,7 @@ func (s *Session) now() time.Time {
 // is a LoginRequiredError like a missing one, so that login can replace it
 // and logout remove it instead of both stopping at it.
 func (s *Session) Load() (*Tokens, error) {
-	b, err := s.Store.Get(Key(s.Profile))
+	b, err := s.Store.Get(s.key())
 	var ce *store.CorruptError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -179,7 +179,7 @@ func (s *Session) save(t *Tokens) error {
 	if err != nil {
 		return fmt.Errorf("encode tokens: %w", err)
 	}
-	if err := s.Store.Set(Key(s.Profile), b); err != nil {
+	if err := s.Store.Set(s.key(), b); err != nil {
 		return fmt.Errorf("store tokens: %w", err)
 	}
 	return nil
@@ -214,7 +214,7 @@ func (s *Session) Remove(ctx context.Context) error {
 
 func (s *Session) remove() error {
 	s.deleteAll(s.storedDerived())
-	if err := s.Store.Delete(Key(s.Profile)); err != nil {
+	if err := s.Store.Delete(s.key()); err != nil {
 		return fmt.Errorf("remove stored tokens: %w", err)
 	}
 	return nil
@@ -224,7 +224,7 @@ func (s *Session) remove() error {
 // even one of another client or issuer that Load refuses: a new login or a
 // logout must delete them too.
 func (s *Session) storedDerived() []string {
-	b, err := s.Store.Get(Key(s.Profile))
+	b, err := s.Store.Get(s.key())
 	if err != nil {
 		return nil
 	}
@@ -245,7 +245,7 @@ func (s *Session) deleteAll(keys []string) {
 
 // LoadDerived reads the cached token for target, if any.
 func (s *Session) LoadDerived(target Target) (*Derived, error) {
-	return s.loadDerived(target.key(s.Profile))
+	return s.loadDerived(target.key(s.key()))
 }
 
 func (s *Session) loadDerived(key string) (*Derived, error) {

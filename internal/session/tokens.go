@@ -38,6 +38,26 @@ type Tokens struct {
 	// obtained with this login, so they go when the login goes.
 	Derived   []string  `json:"derived,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Ended, when set, records that the provider refused the refresh token
+	// (invalid_grant: revoked, expired, or reuse detected): the grant is
+	// over, so the entry keeps no token, only who it was and why it ended.
+	// Load reports such an entry as a LoginRequiredError. The format version
+	// stays 1: an older sesame ignores the field and finds no access token,
+	// which it also reports as a login to renew.
+	Ended *Ended `json:"ended,omitempty"`
+
+	// stored, when Load applied the profile's endpoint settings to
+	// Endpoints, is what the entry itself holds: save writes that back, so
+	// a setting given for one command (SESAME_USERINFO_URL=…) applies to
+	// that command and is not kept with the login.
+	stored *provider.Endpoints
+}
+
+// Ended is when and why the provider ended a login's grant.
+type Ended struct {
+	At time.Time `json:"at"`
+	// Reason is the provider's answer: its error code and description.
+	Reason string `json:"reason"`
 }
 
 // ExpiresWithin reports whether the access token is expired or will be
@@ -61,11 +81,12 @@ type Target struct {
 // IsBase reports whether t is the login's own access token.
 func (t Target) IsBase() bool { return t == Target{} }
 
-// key is where t's token is stored: hashed, so URLs and ids of any length
-// make short, safe keychain account names.
-func (t Target) key(profile string) string {
+// key is where t's token is stored, under base, the login's own key
+// (Session.key): hashed, so URLs and ids of any length make short, safe
+// keychain account names.
+func (t Target) key(base string) string {
 	sum := sha256.Sum256([]byte(t.Org + "\n" + t.Resource))
-	return profile + "/token/" + hex.EncodeToString(sum[:12])
+	return base + "/token/" + hex.EncodeToString(sum[:12])
 }
 
 func (t Target) params() url.Values {
@@ -115,7 +136,7 @@ func decode(b []byte) (*Tokens, error) {
 	if t.Version != formatVersion {
 		return nil, fmt.Errorf("stored tokens have format version %d, this sesame reads %d", t.Version, formatVersion)
 	}
-	if t.AccessToken == "" {
+	if t.AccessToken == "" && t.Ended == nil {
 		return nil, fmt.Errorf("stored tokens hold no access token")
 	}
 	return &t, nil

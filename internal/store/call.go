@@ -24,8 +24,8 @@ func (goKeyring) Delete(service, user string) error        { return keyring.Dele
 
 // get, set and del run one keychain call under the timeout and translate
 // its error: ErrNotFound for a missing entry, ErrSetDataTooBig unchanged so
-// Set can retry with smaller chunks, *TimeoutError, and *UnavailableError for
-// everything else.
+// Set can retry with smaller chunks, *TimeoutError, *LockedError, and
+// *UnavailableError for everything else.
 func (k *Keychain) get(user string) (string, error) {
 	return k.call(func() (string, error) { return k.kr.Get(k.service, user) })
 }
@@ -71,6 +71,8 @@ func classify(err error) error {
 		return ErrNotFound
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		return err
+	case isLocked(err):
+		return &LockedError{Err: err}
 	default:
 		return &UnavailableError{Err: err}
 	}

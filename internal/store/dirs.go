@@ -38,6 +38,16 @@ func DefaultFileDir(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "tokens"), nil
 }
 
+// DefaultLockDir is where the per-profile lock files go: StateDir/locks,
+// beside the token files and apart from the secrets, keychain or not.
+func DefaultLockDir(getenv func(string) string) (string, error) {
+	dir, err := StateDir(getenv)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "locks"), nil
+}
+
 // MkdirPrivate creates dir (0700, with any missing parents) and checks it
 // with checkDir, for the token and lock directories.
 func MkdirPrivate(dir string) error {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -30,6 +32,56 @@ func (e *UnavailableError) Error() string {
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// LockedError reports a keychain that refused because it is locked and
+// nobody unlocked it: the Secret Service's unlock prompt was dismissed or
+// could not be shown (no display), an item of a locked collection was
+// read, or macOS could not ask (over SSH). Unlocking it is the fix; a
+// plain file would be a worse place for the tokens of a user who has a
+// keychain, so the message does not offer one.
+type LockedError struct {
+	Err error
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("the OS keychain is locked (%v); %s, then try again", e.Err, unlockHint(runtime.GOOS))
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// unlockHint says how to unlock the keychain on goos.
+func unlockHint(goos string) string {
+	switch goos {
+	case "darwin":
+		return "unlock it with `security unlock-keychain`"
+	case "windows":
+		return "sign in to Windows to unlock the Credential Manager"
+	default:
+		return "unlock the login keyring (in the desktop session, or with `gnome-keyring-daemon --unlock` over SSH)"
+	}
+}
+
+// isLocked recognises the answers of a locked keychain, which go-keyring
+// passes on as plain errors: its own "failed to unlock correct collection"
+// after an unlock prompt that was dismissed or could not be shown, the
+// Secret Service's org.freedesktop.Secret.Error.IsLocked ("Cannot get
+// secret of a locked object"), and macOS's errSecInteractionNotAllowed
+// (-25308, "User interaction is not allowed").
+func isLocked(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{
+		"failed to unlock correct collection",
+		"Cannot get secret of a locked object",
+		"org.freedesktop.Secret.Error.IsLocked",
+		"User interaction is not allowed",
+		"-25308",
+	} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // CorruptError reports a stored value that cannot be reassembled: a chunk is
 // missing, its checksum does not match, or the entry is not in a format this

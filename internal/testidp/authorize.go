@@ -81,23 +81,72 @@ func (p *IdP) handleAuth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *IdP) authorize(q url.Values, a Action) (string, error) {
+	if q.Has("request_uri") {
+		pushed, err := p.pushedRequest(q)
+		if err != nil {
+			return "", err
+		}
+		q = pushed
+	}
+	scopes, err := p.validate(q)
+	if err != nil {
+		return "", err
+	}
+	redirect, state := q.Get("redirect_uri"), q.Get("state")
+	fail := func(code, desc string) (string, error) {
+		return "", p.authError(redirect, state, code, desc)
+	}
+	if a == Deny {
+		return fail("access_denied", "the user denied the request")
+	}
+
+	code := random()
+	p.mu.Lock()
+	p.codes[code] = &authCode{
+		redirectURI: redirect, challenge: q.Get("code_challenge"), expires: p.now().Add(codeTTL),
+		grant: &grant{
+			clientID: p.opts.ClientID, scope: strings.Join(scopes, " "),
+			nonce: q.Get("nonce"), resources: q["resource"], authTime: p.now(),
+		},
+	}
+	p.mu.Unlock()
+	switch a {
+	case WrongState:
+		state = random()
+	case BadCode:
+		code = random()
+	}
+	return p.respond(redirect, url.Values{"code": {code}, "state": {state}}), nil
+}
+
+// authError is an error the provider sends back to a verified redirect
+// URI (RFC 6749 §4.1.2.1).
+func (p *IdP) authError(redirect, state, code, desc string) *AuthorizeError {
+	v := url.Values{"error": {code}, "error_description": {desc}}
+	if state != "" {
+		v.Set("state", state)
+	}
+	return &AuthorizeError{Code: code, Description: desc, Redirect: p.respond(redirect, v)}
+}
+
+// validate checks an authorization request as a strict provider does and
+// returns the scopes it grants. The client and the redirect URI come
+// first: until both are known good, an error is shown, never sent to the
+// redirect URI.
+func (p *IdP) validate(q url.Values) ([]string, error) {
 	if len(q["client_id"]) != 1 || q.Get("client_id") != p.opts.ClientID {
-		return "", &AuthorizeError{Code: "invalid_client", Description: fmt.Sprintf("unknown client_id %q", q.Get("client_id"))}
+		return nil, &AuthorizeError{Code: "invalid_client", Description: fmt.Sprintf("unknown client_id %q", q.Get("client_id"))}
 	}
 	redirect := q.Get("redirect_uri")
 	if len(q["redirect_uri"]) != 1 {
-		return "", &AuthorizeError{Code: "invalid_request", Description: "exactly one redirect_uri is required"}
+		return nil, &AuthorizeError{Code: "invalid_request", Description: "exactly one redirect_uri is required"}
 	}
 	if err := p.checkRedirect(redirect); err != nil {
-		return "", &AuthorizeError{Code: "invalid_request", Description: "redirect_uri: " + err.Error()}
+		return nil, &AuthorizeError{Code: "invalid_request", Description: "redirect_uri: " + err.Error()}
 	}
 	state := q.Get("state")
-	fail := func(code, desc string) (string, error) {
-		v := url.Values{"error": {code}, "error_description": {desc}}
-		if state != "" {
-			v.Set("state", state)
-		}
-		return "", &AuthorizeError{Code: code, Description: desc, Redirect: p.respond(redirect, v)}
+	fail := func(code, desc string) ([]string, error) {
+		return nil, p.authError(redirect, state, code, desc)
 	}
 	for k, vs := range q {
 		if len(vs) > 1 && k != "resource" { // RFC 6749 §3.1
@@ -131,27 +180,7 @@ func (p *IdP) authorize(q url.Values, a Action) (string, error) {
 			return fail("invalid_target", fmt.Sprintf("resource %q must be an absolute URI without a fragment (RFC 8707 §2)", res))
 		}
 	}
-	if a == Deny {
-		return fail("access_denied", "the user denied the request")
-	}
-
-	code := random()
-	p.mu.Lock()
-	p.codes[code] = &authCode{
-		redirectURI: redirect, challenge: challenge, expires: p.now().Add(codeTTL),
-		grant: &grant{
-			clientID: p.opts.ClientID, scope: strings.Join(scopes, " "),
-			nonce: q.Get("nonce"), resources: q["resource"], authTime: p.now(),
-		},
-	}
-	p.mu.Unlock()
-	switch a {
-	case WrongState:
-		state = random()
-	case BadCode:
-		code = random()
-	}
-	return p.respond(redirect, url.Values{"code": {code}, "state": {state}}), nil
+	return scopes, nil
 }
 
 // checkRedirect accepts only loopback IP literals over http, any port
@@ -169,6 +198,9 @@ func (p *IdP) checkRedirect(raw string) error {
 	}
 	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() || (ip.To4() != nil && u.Hostname() != "127.0.0.1") {
 		return fmt.Errorf("%q is not on 127.0.0.1 or [::1]", raw)
+	}
+	if p.opts.ExactRedirect != "" && raw != p.opts.ExactRedirect {
+		return fmt.Errorf("%q is not the registered redirect URI %s", raw, p.opts.ExactRedirect)
 	}
 	if p.opts.RedirectPath != "" && u.Path != p.opts.RedirectPath {
 		return fmt.Errorf("%q does not have the registered path %s", raw, p.opts.RedirectPath)

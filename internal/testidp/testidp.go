@@ -1,7 +1,8 @@
 // Package testidp is an in-process OpenID provider for sesame's fast tests.
 //
 // It serves discovery, authorization, token, JWKS, userinfo, revocation and
-// introspection endpoints on an httptest server bound to 127.0.0.1, and is
+// introspection endpoints (and, with Options.PAR, pushed authorization
+// requests, RFC 9126) on an httptest server bound to 127.0.0.1, and is
 // strict where real providers are strict: loopback-only redirect URIs
 // (RFC 8252 §7.3), PKCE S256 only (RFC 7636), single-use codes, exact
 // redirect_uri matching (RFC 6749 §4.1.3), refresh token rotation with reuse
@@ -84,6 +85,12 @@ type Options struct {
 	// RedirectPath, when set, is the only path accepted in redirect_uri;
 	// otherwise any path on a loopback address is accepted.
 	RedirectPath string
+	// ExactRedirect, when set, is the only redirect_uri accepted, port
+	// included, as providers that match redirect URIs exactly do.
+	ExactRedirect string
+	// PAR offers pushed authorization requests (RFC 9126): discovery
+	// advertises /par, and the authorization endpoint takes request_uri.
+	PAR bool
 	// Scopes are accepted on top of openid, profile, email,
 	// offline_access and OrganizationsScope; other scopes are refused with
 	// invalid_scope. Like oidc-provider's resource scopes, they go into
@@ -123,6 +130,8 @@ type IdP struct {
 	grants   map[string]int // token requests by grant_type
 	errs     map[string]int // token endpoint refusals by error code
 	reuse    int
+	pushed   map[string]pushedRequest
+	pushes   int
 	failures []fault
 	delay    time.Duration
 	// editDiscovery and intercept are a test's changes (hooks.go).
@@ -167,6 +176,7 @@ func New(t testing.TB, o Options) *IdP {
 		refresh: map[string]*refreshToken{},
 		grants:  map[string]int{},
 		errs:    map[string]int{},
+		pushed:  map[string]pushedRequest{},
 	}
 	mux := http.NewServeMux()
 	base := strings.TrimSuffix(o.Path, "/")
@@ -178,6 +188,7 @@ func New(t testing.TB, o Options) *IdP {
 		"/userinfo":                         p.handleUserinfo,
 		"/revoke":                           p.handleRevoke,
 		"/introspect":                       p.handleIntrospect,
+		"/par":                              p.handlePAR,
 	} {
 		mux.HandleFunc(base+path, h)
 	}
@@ -237,6 +248,9 @@ func (p *IdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.opts.IssParameter {
 		md["authorization_response_iss_parameter_supported"] = true
+	}
+	if p.opts.PAR {
+		md["pushed_authorization_request_endpoint"] = p.Endpoint("/par")
 	}
 	p.mu.Lock()
 	edit := p.editDiscovery
