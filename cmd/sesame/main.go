@@ -9,9 +9,16 @@ import (
 	"syscall"
 
 	"github.com/sesame-cli/sesame/internal/cli"
+	"github.com/sesame-cli/sesame/internal/tokencmd"
 )
 
 func main() {
+	// The plain `sesame token` with a valid cached token, which scripts run
+	// on every request, answers before the command tree and the signal
+	// handling exist; anything else falls through to the full command.
+	if handled, code := tokencmd.Fast(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); handled {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

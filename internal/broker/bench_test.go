@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -106,4 +108,70 @@ func BenchmarkBrokerToken(b *testing.B) {
 	b.Cleanup(srv.Close)
 	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	benchRun(b, srv.URL+"/token", refreshForm().Encode(), header)
+}
+
+// cannedTransport answers every request with the same token response,
+// without a network: BenchmarkBrokerHandler measures the broker's own work
+// per request (validation, the upstream request and reply checks, logging,
+// metrics) apart from the HTTP hops, which any proxy pays.
+type cannedTransport struct{ body []byte }
+
+func (t cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}},
+		Body:          io.NopCloser(strings.NewReader(string(t.body))),
+		ContentLength: int64(len(t.body)), Request: r,
+	}, nil
+}
+
+func BenchmarkBrokerHandler(b *testing.B) {
+	cfg := Defaults()
+	cfg.RateLimit, cfg.RateBurst = 1e9, 1e9 // exercised, never refusing
+	cfg.Clients = []Client{{ID: testClientID, TokenURL: "http://127.0.0.1:1/token", Secret: testSecret}}
+	log, _ := NewLogger(io.Discard, "json", "info")
+	br, err := New(cfg, Options{Logger: log, HTTP: &http.Client{Transport: cannedTransport{[]byte(tokenJSON())}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := refreshForm().Encode()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			w := httptest.NewRecorder()
+			br.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// TestReadSized holds readSized to io.ReadAll's answer whatever the declared
+// length says: right, too small, too large, unknown, above the limit.
+func TestReadSized(t *testing.T) {
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 70000} {
+		data := strings.Repeat("x", n)
+		for _, declared := range []int64{-1, 0, int64(n) - 1, int64(n), int64(n) + 1, 1 << 30} {
+			got, err := readSized(iotest.OneByteReader(strings.NewReader(data)), declared, 1<<20)
+			if err != nil || string(got) != data {
+				t.Errorf("n=%d declared=%d: %d bytes, %v", n, declared, len(got), err)
+			}
+			got, err = readSized(strings.NewReader(data), declared, 1<<20)
+			if err != nil || string(got) != data {
+				t.Errorf("n=%d declared=%d: %d bytes, %v", n, declared, len(got), err)
+			}
+		}
+	}
+	boom := errors.New("boom")
+	got, err := readSized(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 10, 1<<20)
+	if string(got) != "abc" || err != boom {
+		t.Errorf("error: %q, %v", got, err)
+	}
 }

@@ -18,6 +18,11 @@ type metrics struct {
 	handler http.Handler // serves the registry in the negotiated exposition format
 
 	requests *prometheus.CounterVec // endpoint × grant_type × outcome
+	// counters caches requests' children by label index, so that counting
+	// a request is a slice index rather than WithLabelValues' hash and map
+	// lookup. A child is still created on first use, as WithLabelValues
+	// would, so /metrics shows only the combinations that occurred.
+	counters []atomic.Pointer[prometheus.Counter]
 	// upstream has one histogram per upstreamEndpoints entry, created at
 	// start so that all of them are exposed from the first scrape, as
 	// before any provider call.
@@ -58,6 +63,7 @@ func newMetrics() *metrics {
 			Help: "Failed fetches of a provider's discovery document.",
 		}),
 	}
+	m.counters = make([]atomic.Pointer[prometheus.Counter], len(requestEndpoints)*len(requestGrants)*len(requestOutcomes))
 	upstream := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "sesame_broker_upstream_duration_seconds",
 		Help:    "Time providers took to answer forwarded requests, by endpoint.",
@@ -79,16 +85,24 @@ func newMetrics() *metrics {
 
 // countRequest adds one to requests_total.
 func (m *metrics) countRequest(endpoint, grantType, outcome string) {
-	m.requests.WithLabelValues(oneOf(requestEndpoints, endpoint), oneOf(requestGrants, grantType),
-		oneOf(requestOutcomes, outcome)).Inc()
+	e, g, o := indexOf(requestEndpoints, endpoint), indexOf(requestGrants, grantType), indexOf(requestOutcomes, outcome)
+	slot := &m.counters[(e*len(requestGrants)+g)*len(requestOutcomes)+o]
+	c := slot.Load()
+	if c == nil {
+		// Two first uses at once get the same child from the vector.
+		child := m.requests.WithLabelValues(requestEndpoints[e], requestGrants[g], requestOutcomes[o])
+		slot.Store(&child)
+		c = &child
+	}
+	(*c).Inc()
 }
 
-// oneOf returns v if set has it, else the set's last entry.
-func oneOf(set []string, v string) string {
-	if slices.Contains(set, v) {
-		return v
+// indexOf returns v's index in set, or that of the set's last entry.
+func indexOf(set []string, v string) int {
+	if i := slices.Index(set, v); i >= 0 {
+		return i
 	}
-	return set[len(set)-1]
+	return len(set) - 1
 }
 
 func (m *metrics) observeUpstream(endpoint string, d time.Duration) {

@@ -33,6 +33,11 @@ type KeychainOptions struct {
 	// ChunkSize is the largest string written to one keychain entry.
 	// It defaults to DefaultChunkSize(runtime.GOOS).
 	ChunkSize int
+	// LeanRead lets Get try a lean Secret Service read before go-keyring's
+	// on Linux (secretservice_linux.go). Opt-in: `sesame token`'s fast path
+	// sets it; a test that swaps go-keyring for keyring.MockInit must not
+	// reach the real keychain behind the mock's back.
+	LeanRead bool
 
 	// keyring replaces go-keyring in tests.
 	keyring keyringAPI
@@ -64,6 +69,9 @@ type Keychain struct {
 	timeout   time.Duration
 	chunkSize int
 	kr        keyringAPI
+	// fast, when set, is a lean read tried before go-keyring's Get on the
+	// read path (secretservice_linux.go); !ok means "use go-keyring".
+	fast func(service, user string) (string, bool)
 }
 
 var _ Store = (*Keychain)(nil)
@@ -84,6 +92,9 @@ func NewKeychain(opts KeychainOptions) *Keychain {
 	k.chunkSize = max(k.chunkSize, minChunkSize)
 	if k.kr == nil {
 		k.kr = goKeyring{}
+		if opts.LeanRead {
+			k.fast = newFastRead()
+		}
 	}
 	return k
 }
@@ -97,7 +108,7 @@ func (k *Keychain) Get(key string) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	head, err := k.get(key)
+	head, err := k.read(key)
 	for attempt := 1; ; attempt++ {
 		if err != nil {
 			return nil, err
@@ -132,7 +143,7 @@ func (k *Keychain) decode(key, head string) ([]byte, error) {
 	}
 	var enc strings.Builder
 	for _, name := range h.chunkNames(key) {
-		part, err := k.get(name)
+		part, err := k.read(name)
 		if err != nil {
 			return nil, err
 		}
