@@ -169,18 +169,36 @@ func sameError(t *testing.T, got, want error) {
 // The tests below run against the real gnome-keyring:
 //
 //	SESAME_E2E=1 scripts/with-keyring go test ./internal/store -run LeanRead -count=1
-func requireKeyring(t *testing.T) string {
+//
+// Each runs again in a process of its own: other tests in this package
+// replace go-keyring's provider with its mock (keyring.MockInit), which has
+// no undo, so in this process go-keyring may no longer reach the real
+// Secret Service. inParent reports that the child ran the test (and that
+// the caller must return).
+func requireKeyring(t *testing.T) (service string, inParent bool) {
 	t.Helper()
 	if os.Getenv("SESAME_E2E") != "1" || os.Getenv("SESAME_KEYRING_INNER") != "1" {
 		t.Skip("needs the private gnome-keyring: SESAME_E2E=1 scripts/with-keyring go test ...")
 	}
-	service := fmt.Sprintf("sesame-lean-test-%d", time.Now().UnixNano())
+	if os.Getenv("SESAME_STORE_FRESH_PROCESS") != "1" {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "SESAME_STORE_FRESH_PROCESS=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+			t.Fatalf("%s in a fresh process: %v\n%s", t.Name(), err, out)
+		}
+		return "", true
+	}
+	service = fmt.Sprintf("sesame-lean-test-%d", time.Now().UnixNano())
 	t.Cleanup(func() { keyring.DeleteAll(service) })
-	return service
+	return service, false
 }
 
 func TestLeanReadGnomeKeyringValues(t *testing.T) {
-	service := requireKeyring(t)
+	service, inParent := requireKeyring(t)
+	if inParent {
+		return
+	}
 	for _, tt := range []struct {
 		name  string
 		size  int
@@ -212,7 +230,10 @@ func TestLeanReadGnomeKeyringValues(t *testing.T) {
 }
 
 func TestLeanReadGnomeKeyringMissingAndDamaged(t *testing.T) {
-	service := requireKeyring(t)
+	service, inParent := requireKeyring(t)
+	if inParent {
+		return
+	}
 	lean := NewKeychain(KeychainOptions{Service: service, LeanRead: true})
 	plain := NewKeychain(KeychainOptions{Service: service})
 	if _, err := lean.Get("missing"); !errors.Is(err, ErrNotFound) {
@@ -242,7 +263,10 @@ func TestLeanReadGnomeKeyringMissingAndDamaged(t *testing.T) {
 // A locked collection: the lean read steps aside (it never unlocks) and Get
 // ends where go-keyring's path ends.
 func TestLeanReadGnomeKeyringLocked(t *testing.T) {
-	service := requireKeyring(t)
+	service, inParent := requireKeyring(t)
+	if inParent {
+		return
+	}
 	plain := NewKeychain(KeychainOptions{Service: service, Timeout: 3 * time.Second})
 	if err := plain.Set("default", []byte("value")); err != nil {
 		t.Fatal(err)
