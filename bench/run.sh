@@ -6,8 +6,8 @@
 #     go-keyring read and a print, bench/floor), and `sesame --help`:
 #     the binaries copied first, hyperfine -N in ROUNDS (3) rounds of RUNS
 #     (60) runs after WARMUP (10), the order of the commands reversed every
-#     other round; the ratio is the median of the rounds' ratios of medians
-#     (issue 14), wall times are medians over all runs pooled; and the D-Bus
+#     other round; the ratio is the median of the rounds' ratios of medians,
+#     wall times are medians over all runs pooled; and the D-Bus
 #     messages one run of each exchanges (bench/dbuscount/count.sh);
 #   - the sizes of the sesame and sesame-broker binaries;
 #   - login from callback to stored tokens (BenchmarkLoginAfterCallback);

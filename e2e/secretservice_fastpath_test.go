@@ -10,7 +10,7 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// `sesame token` has two paths (issue 14): the plain invocation answers
+// `sesame token` has two paths: the plain invocation answers
 // before the command tree with the lean Secret Service read
 // (tokencmd.Fast, internal/store/secretservice_linux.go), and everything
 // else runs the full command with go-keyring. Against the real

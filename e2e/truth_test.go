@@ -20,7 +20,7 @@ import (
 	"time"
 )
 
-// What sesame reports is true, against oidc-provider (issue 13): a grant
+// What sesame reports is true, against oidc-provider: a grant
 // the provider ended, endpoint settings made after the login, a logout the
 // provider refuses, and Ctrl-C during a device login.
 

@@ -146,7 +146,7 @@ func run(bin, baseline string, conns, many, rounds int, dur time.Duration) error
 			m[1].p50-direct[1].p50, m[1].p99-direct[1].p99)
 	}
 	b := med[targets[2].name]
-	fmt.Printf("\nissue 14 targets for sesame-broker: throughput ≥ %.1f× proxy at %d conns: %s; added p50 ≤ %s: %s; added p99 ≤ %s: %s\n",
+	fmt.Printf("\ntargets for sesame-broker: throughput ≥ %.1f× proxy at %d conns: %s; added p50 ≤ %s: %s; added p99 ≤ %s: %s\n",
 		minProxyRatio, conns, verdict(b[conns].rps >= minProxyRatio*proxy[conns].rps),
 		maxAddedP50, verdict(b[1].p50-direct[1].p50 <= maxAddedP50),
 		maxAddedP99, verdict(b[1].p99-direct[1].p99 <= maxAddedP99))

@@ -18,7 +18,7 @@ import (
 	"github.com/sesame-cli/sesame/internal/testidp"
 )
 
-// What sesame reports is true (issue 13): an ended grant, endpoint
+// What sesame reports is true: an ended grant, endpoint
 // settings made after the login, a logout the provider did not hear of,
 // and Ctrl-C.
 
