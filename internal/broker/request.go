@@ -162,6 +162,13 @@ func checkAuthCode(c *client, form url.Values) *apiError {
 	if !validVerifier(v) {
 		return invalidRequest("code_verifier must be 43 to 128 characters from A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)")
 	}
+	return checkRedirectURI(c, form)
+}
+
+// checkRedirectURI holds the redirect URI of a code exchange or a pushed
+// request to the client's allowed patterns: one rule for both, so a request
+// the broker pushes can never name a redirect its code exchange refuses.
+func checkRedirectURI(c *client, form url.Values) *apiError {
 	ru := form.Get("redirect_uri")
 	if ru == "" {
 		return invalidRequest("redirect_uri is required")
@@ -200,16 +207,7 @@ func checkPush(c *client, form url.Values) *apiError {
 	if form.Get("code_challenge_method") != "S256" {
 		return invalidRequest("code_challenge_method must be S256 (RFC 7636 §4.3)")
 	}
-	ru := form.Get("redirect_uri")
-	if ru == "" {
-		return invalidRequest("redirect_uri is required")
-	}
-	for _, p := range c.redirects {
-		if p.match(ru) {
-			return nil
-		}
-	}
-	return invalidRequest("redirect_uri is not allowed for this client")
+	return checkRedirectURI(c, form)
 }
 
 // pushedForm is what the broker pushes: the authorization request's own
