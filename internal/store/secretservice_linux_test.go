@@ -170,19 +170,25 @@ func sameError(t *testing.T, got, want error) {
 //
 //	SESAME_E2E=1 scripts/with-keyring go test ./internal/store -run LeanRead -count=1
 //
-// Each runs again in a process of its own: other tests in this package
-// replace go-keyring's provider with its mock (keyring.MockInit), which has
-// no undo, so in this process go-keyring may no longer reach the real
-// Secret Service. inParent reports that the child ran the test (and that
-// the caller must return).
+// Each runs again in a process of its own, on a Secret Service of its own
+// (scripts/with-keyring starts a new bus and keyring): other tests in this
+// package replace go-keyring's provider with its mock (keyring.MockInit),
+// which has no undo, and the locked-collection test must not lock the
+// keyring that other packages' tests use at the same time. inParent
+// reports that the child ran the test (and that the caller must return).
 func requireKeyring(t *testing.T) (service string, inParent bool) {
 	t.Helper()
-	if os.Getenv("SESAME_E2E") != "1" || os.Getenv("SESAME_KEYRING_INNER") != "1" {
+	if os.Getenv("SESAME_E2E") != "1" || os.Getenv("SESAME_KEYRING_INNER") != "1" && os.Getenv("SESAME_STORE_FRESH_PROCESS") != "1" {
 		t.Skip("needs the private gnome-keyring: SESAME_E2E=1 scripts/with-keyring go test ...")
 	}
 	if os.Getenv("SESAME_STORE_FRESH_PROCESS") != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "SESAME_STORE_FRESH_PROCESS=1")
+		cmd := exec.Command("../../scripts/with-keyring", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "SESAME_KEYRING_INNER=") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Env = append(cmd.Env, "SESAME_STORE_FRESH_PROCESS=1")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 			t.Fatalf("%s in a fresh process: %v\n%s", t.Name(), err, out)
