@@ -217,6 +217,7 @@ func checkLeaks() bool {
 	}
 	fmt.Printf("e2e: leak check: %d secrets (%s) searched in %d bytes of sesame's verbose output, %d bytes of broker debug logs and %d bytes of keyring files; found in none of them, and %d of them in what data commands printed\n",
 		len(leaks.secrets), leaks.secrets.byKind(), out, brokers, keyrings, inData)
+	fmt.Printf("e2e: %d plain `sesame token` runs went without --verbose (tokencmd.Fast's entry)\n", plainTokenRuns.Load())
 	return ok
 }
 

@@ -16,6 +16,7 @@
 //                          [--access-token-ttl S] [--refresh-token-ttl S] [--id-token-ttl S] [--events FILE]
 //                          [--no-par] [--exact-redirect URI]
 //                          [--secrets FILE] [--access-token-padding BYTES]
+//                          [--dpop-nonce | --no-dpop]
 //
 // --secrets FILE is for the leak checks of the tests, and nothing else: every
 // secret value the provider issues (authorization codes, device codes, access,
@@ -35,14 +36,61 @@
 // client registered with the wrong redirect URI is always there:
 // sesame-localhost, with http://localhost/callback only.
 //
+// DPoP (RFC 9449) is on, as it is by default in oidc-provider: a client that
+// sends a DPoP proof (ES256, Ed25519 or EdDSA) with its token request gets
+// access tokens of token_type DPoP bound to the proof's key (cnf.jkt in JWT
+// access tokens), and, as a public client, refresh tokens bound to it too;
+// userinfo then wants the DPoP scheme and a proof. dpop_jkt in an
+// authorization or pushed request, or a proof sent with the pushed request,
+// binds the authorization code to a key. A client that sends no proof gets
+// Bearer tokens as before. --dpop-nonce makes the provider require a nonce
+// it issued (DPoP-Nonce) in every proof, at the token, pushed authorization
+// and userinfo endpoints and at the API below. --no-dpop turns DPoP off: the
+// provider ignores proofs and issues Bearer tokens only.
+//
+// A small protected resource, the API, lives at /api on the same origin,
+// outside the mount path (so --path /api is refused). It takes the access
+// tokens of this provider: opaque ones are looked up in the provider (so
+// revoked and expired ones are refused), JWT ones (resource and organization
+// tokens, any audience) are verified with the provider's keys. A DPoP-bound
+// token must come with the DPoP scheme and a proof, which the API checks
+// itself as RFC 9449 sections 4.3 and 7.1 say, its nonces (--dpop-nonce) and
+// seen proof ids being its own, not the provider's. Every answer is JSON.
+//   GET /api/me           {"sub","client_id","token_type":"DPoP"|"Bearer","scope"[,"aud"]}
+//   ANY /api/echo         {"method","path","headers":{name:value},"query":{name:[values]},"body":"text"},
+//                         with the values of Authorization and DPoP shown as "[present]"
+//   GET /api/items?page=N pages 1 to 3 of two items each, [{"id":1},{"id":2}] and so on,
+//                         with Link: <http://127.0.0.1:PORT/api/items?page=N+1>; rel="next"
+//                         on pages 1 and 2; later pages are []
+//   ANY /api/reject-once  refuses the first access token of each grant it sees (for a
+//                         JWT: of each client, user and audience), and that token
+//                         again every time, as if it had been revoked (401
+//                         invalid_token); any other token of the grant passes, for
+//                         a client's refresh and retry. Answers
+//                         {"sub","client_id","token_type","method","body":"text"}.
+// Refusals carry {"error","error_description"} and, for 400 and 401, a
+// WWW-Authenticate challenge: without a token, 401 with "Bearer" and
+// 'DPoP algs="..."' (no error code); an unknown, expired or revoked token,
+// 401 error="invalid_token" in the scheme the request used; a DPoP-bound
+// token sent as Bearer, 401 DPoP error="invalid_token"; an unbound token sent
+// as DPoP, 401 Bearer error="invalid_token"; a missing, bad or replayed proof,
+// 401 DPoP error="invalid_dpop_proof"; a proof without a nonce of the API's or
+// with an unknown one (--dpop-nonce), 401 DPoP error="use_dpop_nonce" and a
+// DPoP-Nonce header; another scheme, or DPoP with --no-dpop, 400 Bearer
+// error="invalid_request". Unknown paths answer 404, wrong methods 405. Every
+// request to the API is an api.request event: method, path, status, count
+// (the how-many-th request to that path it was), token (whether an
+// Authorization header came), scheme, token_type, client_id and error.
+//
 // When it is ready it prints exactly one JSON line on stdout:
 //   {"issuer":"http://127.0.0.1:PORT[/path]","port":PORT,
-//    "confidential_client_id":"sesame-confidential","confidential_client_secret":"..."}
+//    "confidential_client_id":"sesame-confidential","confidential_client_secret":"...",
+//    "api":"http://127.0.0.1:PORT/api","dpop":true|false,"dpop_nonce":true|false}
 // Everything else (logs, oidc-provider notices) goes to stderr.
 
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 import * as jose from 'jose';
@@ -53,6 +101,11 @@ import Provider, { errors } from 'oidc-provider';
 for (const method of ['log', 'info', 'debug']) console[method] = console.error;
 
 const ID_TOKEN_ALGS = ['RS256', 'ES384', 'PS256', 'EdDSA'];
+// What DPoP proofs may be signed with: oidc-provider's default, said
+// explicitly, as the API checks proofs against the same list.
+const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA'];
+// Where the API is, outside the mount path.
+const API_PATH = '/api';
 
 // Logto's scope for organizations, and the audience of an organization token.
 const ORGANIZATIONS_SCOPE = 'urn:logto:scope:organizations';
@@ -84,6 +137,8 @@ try {
       'exact-redirect': { type: 'string' },
       secrets: { type: 'string' },
       'access-token-padding': { type: 'string', default: '0' },
+      'dpop-nonce': { type: 'boolean', default: false },
+      'no-dpop': { type: 'boolean', default: false },
     },
     strict: true,
   }));
@@ -101,6 +156,10 @@ if (!ID_TOKEN_ALGS.includes(idTokenAlg)) fail(`--id-token-alg must be one of ${I
 // "/oidc", "oidc/" and "/oidc/" all mean the same mount path; "" or "/" means none.
 const mountPath = args.path.replace(/^\/*/, '/').replace(/\/+$/, '');
 if (mountPath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(mountPath)) fail(`--path must be a plain URL path, got ${args.path}`);
+if (mountPath === API_PATH || mountPath.startsWith(`${API_PATH}/`)) fail(`--path must not be under ${API_PATH}, where the API is`);
+const dpopEnabled = !args['no-dpop'];
+const dpopNonce = args['dpop-nonce'];
+if (dpopNonce && !dpopEnabled) fail('--dpop-nonce and --no-dpop do not go together');
 
 // ---------------------------------------------------------------------------
 // Event log: one JSON line per event. Token values never go in here; grant ids
@@ -286,8 +345,9 @@ function forbidden(err) {
 // the stock grant rotates it.
 //  1. The refresh token lacks urn:logto:scope:organizations: 403 insufficient_scope.
 //  2. Anything the stock grant refuses (unknown, expired or reused token,
-//     revoked grant, scope not granted) it refuses itself, reuse revoking the
-//     grant, so those are left to it.
+//     revoked grant, scope not granted, a DPoP-bound token without a proof
+//     of its key) it refuses itself, reuse revoking the grant, so those are
+//     left to it.
 //  3. The user is not a member: 403 access_denied.
 //  4. Otherwise the stock grant rotates the refresh token and issues an access
 //     token: for a resource, a JWT for it, to which extraTokenClaims adds
@@ -313,7 +373,8 @@ function organizationRefresh(stock) {
       const grant = await provider.Grant.find(refreshToken.grantId);
       const stockAccepts = !refreshToken.isExpired && !refreshToken.consumed
         && grant?.clientId === client.clientId
-        && [...ctx.oidc.requestParamScopes].every((s) => refreshToken.scopes.has(s));
+        && [...ctx.oidc.requestParamScopes].every((s) => refreshToken.scopes.has(s))
+        && await proofKeyIs(ctx, refreshToken.jkt);
       if (stockAccepts && !member) {
         throw forbidden(new errors.AccessDenied('user is not a member of the organization'));
       }
@@ -327,6 +388,18 @@ function organizationRefresh(stock) {
     await stock(ctx);
     if (!params.resource) await replaceWithOrganizationToken(ctx, organizationId);
   };
+}
+
+// proofKeyIs tells whether a refresh token bound to the key jkt (DPoP) comes
+// with a proof of that key, which the stock grant requires. Only the key is
+// looked at: the stock grant checks the rest of the proof.
+async function proofKeyIs(ctx, jkt) {
+  if (!jkt) return true;
+  try {
+    return await jose.calculateJwkThumbprint(jose.decodeProtectedHeader(ctx.get('DPoP')).jwk) === jkt;
+  } catch {
+    return false;
+  }
 }
 
 // replaceWithOrganizationToken swaps the access token of a successful refresh
@@ -356,6 +429,7 @@ async function replaceWithOrganizationToken(ctx, organizationId) {
     jwt: { sign: { alg: idTokenAlg } },
   });
   at.scope = '';
+  if (userinfoToken.jkt) at.setThumbprint('jkt', userinfoToken.jkt); // bound to the key of the refresh's proof
   const value = await at.save();
   await userinfoToken.destroy(); // nobody has its value
   Object.assign(ctx.body, {
@@ -399,7 +473,7 @@ const configuration = {
   conformIdTokenClaims: false,
   clientDefaults: { id_token_signed_response_alg: idTokenAlg },
   responseTypes: ['code'],
-  enabledJWA: { idTokenSigningAlgValues: ID_TOKEN_ALGS },
+  enabledJWA: { idTokenSigningAlgValues: ID_TOKEN_ALGS, dPoPSigningAlgValues: DPOP_ALGS },
   pkce: { required: () => true }, // oidc-provider v9 only implements S256
   // Tokens die exactly at their ttl (oidc-provider otherwise accepts them 15 s longer).
   clockTolerance: 0,
@@ -430,6 +504,13 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: false },
+    // RFC 9449, see the top of this file. A nonce secret only with
+    // --dpop-nonce: given one, oidc-provider sends a DPoP-Nonce header with
+    // every answer to a proof that lacks its latest nonce, required or not.
+    dPoP: {
+      enabled: dpopEnabled,
+      ...(dpopNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : undefined),
+    },
     // RFC 9126, not required: sesame pushes when discovery advertises it.
     pushedAuthorizationRequests: { enabled: !args['no-par'], requirePushedAuthorizationRequests: false },
     revocation: { enabled: true },
@@ -509,6 +590,9 @@ server.listen(port, '127.0.0.1', () => {
     port: actualPort,
     confidential_client_id: 'sesame-confidential',
     confidential_client_secret: confidentialSecret,
+    api: `http://127.0.0.1:${actualPort}${API_PATH}`,
+    dpop: dpopEnabled,
+    dpop_nonce: dpopNonce,
   })}\n`);
   console.error(`idp: listening, issuer ${issuer}, id_token alg ${idTokenAlg}`);
 });
@@ -527,6 +611,10 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 // the full path, which oidc-provider uses to build its own URLs (as under Express).
 async function handle(req, res) {
   const url = new URL(req.url, 'http://127.0.0.1');
+  if (url.pathname === API_PATH || url.pathname.startsWith(`${API_PATH}/`)) {
+    await api(req, res, url);
+    return;
+  }
   // RFC 8414 puts the metadata of an issuer with a path at
   // /.well-known/oauth-authorization-server/<path>; serve that form too.
   if (mountPath && url.pathname === `/.well-known/oauth-authorization-server${mountPath}`) {
@@ -549,6 +637,264 @@ async function handle(req, res) {
   req.originalUrl = req.url;
   req.url = req.url.slice(mountPath.length) || '/';
   providerCallback(req, res);
+}
+
+// ---------------------------------------------------------------------------
+// The API, a protected resource of this provider's tokens (see the top of this
+// file). It checks tokens and DPoP proofs itself, as a resource server would:
+// nothing of oidc-provider's userinfo checks is used.
+
+const API_PROOF_WINDOW = 60; // seconds a proof's iat may be off
+const API_NONCE_TTL = 5 * 60; // seconds a nonce of the API is accepted
+const API_JTI_TTL = 5 * 60; // seconds a proof id is remembered, well beyond the iat window
+const API_MAX_BODY = 1 << 20;
+
+const apiCounts = new Map(); // path -> requests so far
+const apiNonces = new Map(); // nonce -> when it expires (epoch seconds)
+const apiSeenJtis = new Map(); // proof jti -> when it may be forgotten
+const apiRejectedTokens = new Set(); // sha256 of the tokens /api/reject-once refused
+const apiRejectedGrants = new Set(); // the grants whose first token it refused
+
+const epochNow = () => Math.floor(Date.now() / 1000);
+const sha256 = (value) => createHash('sha256').update(value).digest('base64url');
+
+// JWT access tokens are not stored by oidc-provider: they are verified
+// with the public half of its signing keys.
+const publicJWK = ({ d, p, q, dp, dq, qi, ...pub }) => pub;
+const providerKeys = jose.createLocalJWKSet({ keys: jwks.keys.map(publicJWK) });
+
+function prune(map) {
+  const now = epochNow();
+  for (const [key, expires] of map) if (expires <= now) map.delete(key);
+}
+
+function newNonce() {
+  prune(apiNonces);
+  const nonce = randomBytes(24).toString('base64url');
+  apiNonces.set(nonce, epochNow() + API_NONCE_TTL);
+  return nonce;
+}
+
+// A refusal: status, the scheme of its challenge, an RFC 6750 / RFC 9449
+// error code and description, and headers to add.
+class APIError extends Error {
+  constructor(status, scheme, error, description, headers = {}) {
+    super(description);
+    Object.assign(this, { status, scheme, error, headers });
+  }
+}
+
+function challenge(scheme, params = {}) {
+  const all = scheme === 'DPoP' ? { ...params, algs: DPOP_ALGS.join(' ') } : params;
+  const fields = Object.entries(all).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}="${String(v).replace(/[\\"]/g, '\\$&')}"`);
+  return fields.length ? `${scheme} ${fields.join(', ')}` : scheme;
+}
+
+const invalidToken = (scheme, description) => new APIError(401, scheme, 'invalid_token', description);
+const invalidProof = (description) => new APIError(401, 'DPoP', 'invalid_dpop_proof', description);
+
+// lookUpToken finds what an access token stands for, or undefined for one
+// that is unknown, expired or revoked. grant is what /api/reject-once counts
+// by: the grant of an opaque token; client, user and audience of a JWT, which
+// does not name its grant.
+async function lookUpToken(value) {
+  if (value.split('.').length === 3) {
+    try {
+      const { payload } = await jose.jwtVerify(value, providerKeys, {
+        issuer: provider.issuer, typ: 'at+jwt', algorithms: ID_TOKEN_ALGS,
+      });
+      return {
+        sub: payload.sub,
+        clientId: payload.client_id,
+        scope: payload.scope ?? '',
+        aud: payload.aud,
+        jkt: payload.cnf?.jkt,
+        grant: `jwt ${payload.client_id} ${payload.sub} ${[payload.aud].flat().join(' ')}`,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+  const token = await provider.AccessToken.find(value);
+  if (!token || token.isExpired) return undefined;
+  const grant = await provider.Grant.find(token.grantId, { ignoreExpiration: true });
+  if (!grant || grant.isExpired || grant.clientId !== token.clientId || grant.accountId !== token.accountId) return undefined;
+  return {
+    sub: token.accountId, clientId: token.clientId, scope: token.scope ?? '', jkt: token.jkt, grant: token.grantId,
+  };
+}
+
+// checkProof validates the DPoP proof of a request made with a token bound
+// to the key jkt, as RFC 9449 section 4.3 says, with section 7.1's ath.
+async function checkProof(req, url, token, jkt) {
+  const proofs = req.headersDistinct.dpop ?? [];
+  if (proofs.length !== 1) throw invalidProof(proofs.length ? 'more than one DPoP header' : 'DPoP proof missing');
+  let payload;
+  let protectedHeader;
+  try {
+    ({ payload, protectedHeader } = await jose.jwtVerify(proofs[0], jose.EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGS }));
+  } catch (err) {
+    throw invalidProof(`DPoP proof invalid: ${err.message}`);
+  }
+  if (await jose.calculateJwkThumbprint(protectedHeader.jwk) !== jkt) throw invalidProof('DPoP proof key is not the one the access token is bound to');
+  if (typeof payload.jti !== 'string' || !payload.jti) throw invalidProof('DPoP proof jti missing');
+  if (payload.htm !== req.method) throw invalidProof('DPoP proof htm mismatch');
+  const htu = typeof payload.htu === 'string' ? URL.parse(payload.htu) : null;
+  if (htu) htu.search = htu.hash = '';
+  if (htu?.href !== `http://127.0.0.1:${server.address().port}${url.pathname}`) throw invalidProof('DPoP proof htu mismatch');
+  if (typeof payload.iat !== 'number' || Math.abs(epochNow() - payload.iat) > API_PROOF_WINDOW) throw invalidProof('DPoP proof iat missing or not recent enough');
+  if (payload.ath !== sha256(token)) throw invalidProof('DPoP proof ath mismatch');
+  if (dpopNonce) {
+    prune(apiNonces);
+    if (typeof payload.nonce !== 'string' || !apiNonces.has(payload.nonce)) {
+      throw new APIError(401, 'DPoP', 'use_dpop_nonce', payload.nonce === undefined ? 'nonce is required in the DPoP proof' : 'invalid nonce in DPoP proof', { 'DPoP-Nonce': newNonce() });
+    }
+  }
+  // Last, as oidc-provider does: a proof refused for its nonce may be sent again.
+  prune(apiSeenJtis);
+  if (apiSeenJtis.has(payload.jti)) throw invalidProof('DPoP proof replayed: its jti was used before');
+  apiSeenJtis.set(payload.jti, epochNow() + API_JTI_TTL);
+}
+
+// authenticate checks the Authorization header (and the proof) of a request.
+async function authenticate(req, url, seen) {
+  const header = req.headers.authorization;
+  if (!header) {
+    throw Object.assign(new APIError(401, 'Bearer', undefined, 'no access token'), {
+      challenges: dpopEnabled ? [challenge('Bearer'), challenge('DPoP')] : [challenge('Bearer')],
+    });
+  }
+  const m = /^([A-Za-z]+) +([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
+  const scheme = { bearer: 'Bearer', dpop: 'DPoP' }[m?.[1].toLowerCase()];
+  if (!scheme || (scheme === 'DPoP' && !dpopEnabled)) {
+    throw new APIError(400, 'Bearer', 'invalid_request', scheme ? 'the DPoP scheme is not supported' : 'Authorization must be Bearer or DPoP and a token');
+  }
+  const token = m[2];
+  seen.scheme = scheme;
+  const info = await lookUpToken(token);
+  recordSecret('access token', token, { client_id: info?.clientId, source: 'received at api' });
+  if (!info) throw invalidToken(scheme, 'access token unknown, expired or revoked');
+  seen.tokenType = info.jkt ? 'DPoP' : 'Bearer';
+  seen.clientId = info.clientId;
+  if (info.jkt) {
+    if (scheme !== 'DPoP') throw invalidToken('DPoP', 'DPoP-bound access token sent with the Bearer scheme');
+    await checkProof(req, url, token, info.jkt);
+  } else if (scheme === 'DPoP') {
+    throw invalidToken('Bearer', 'access token is not DPoP-bound');
+  }
+  return { ...info, token, tokenType: seen.tokenType };
+}
+
+const API_ROUTES = {
+  '/me': {
+    methods: ['GET'],
+    handle: (_req, _url, auth) => ({
+      body: {
+        sub: auth.sub, client_id: auth.clientId, token_type: auth.tokenType, scope: auth.scope, aud: auth.aud,
+      },
+    }),
+  },
+  '/echo': {
+    handle: (req, url, _auth, text) => {
+      const headers = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        headers[name] = name === 'authorization' || name === 'dpop' ? '[present]' : [value].flat().join(', ');
+      }
+      const query = {};
+      for (const [name, value] of url.searchParams) (query[name] ??= []).push(value);
+      return {
+        body: {
+          method: req.method, path: url.pathname, headers, query, body: text,
+        },
+      };
+    },
+  },
+  '/items': {
+    methods: ['GET'],
+    handle: (_req, url) => {
+      const param = url.searchParams.get('page') ?? '1';
+      if (!/^[1-9][0-9]{0,5}$/.test(param)) {
+        return { status: 400, body: { error: 'invalid_request', error_description: 'page must be a positive integer' } };
+      }
+      const page = Number(param);
+      const next = page < 3 ? { Link: `<http://127.0.0.1:${server.address().port}${API_PATH}/items?page=${page + 1}>; rel="next"` } : {};
+      return { body: page <= 3 ? [{ id: 2 * page - 1 }, { id: 2 * page }] : [], headers: next };
+    },
+  },
+  '/reject-once': {
+    handle: (req, _url, auth, text) => {
+      const hash = sha256(auth.token);
+      if (!apiRejectedTokens.has(hash) && !apiRejectedGrants.has(auth.grant)) {
+        apiRejectedGrants.add(auth.grant);
+        apiRejectedTokens.add(hash);
+      }
+      if (apiRejectedTokens.has(hash)) throw invalidToken(auth.tokenType, 'access token refused: renew it and try again');
+      return {
+        body: {
+          sub: auth.sub, client_id: auth.clientId, token_type: auth.tokenType, method: req.method, body: text,
+        },
+      };
+    },
+  },
+};
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size <= API_MAX_BODY) chunks.push(chunk);
+  }
+  return size <= API_MAX_BODY ? Buffer.concat(chunks).toString('utf8') : undefined;
+}
+
+async function api(req, res, url) {
+  const path = url.pathname;
+  const count = (apiCounts.get(path) ?? 0) + 1;
+  apiCounts.set(path, count);
+  // Read all of the body first, so that an early refusal leaves the connection usable.
+  const text = await readBody(req);
+  const seen = {};
+  let status = 200;
+  let body;
+  let headers = {};
+  try {
+    const route = API_ROUTES[path.slice(API_PATH.length)];
+    if (!route) {
+      throw Object.assign(new APIError(404, undefined, 'not_found', `no ${path} here`), { challenges: [] });
+    }
+    if (route.methods && !route.methods.includes(req.method)) {
+      throw Object.assign(new APIError(405, undefined, 'method_not_allowed', `${path} takes ${route.methods.join(', ')}`, { Allow: route.methods.join(', ') }), { challenges: [] });
+    }
+    if (text === undefined) throw Object.assign(new APIError(413, undefined, 'invalid_request', 'body too large'), { challenges: [] });
+    const auth = await authenticate(req, url, seen);
+    ({ status = 200, body, headers = {} } = await route.handle(req, url, auth, text));
+  } catch (err) {
+    if (!(err instanceof APIError)) throw err;
+    status = err.status;
+    body = { error: err.error ?? 'invalid_token', error_description: err.message };
+    seen.error = err.error;
+    const challenges = err.challenges ?? [challenge(err.scheme, { error: err.error, error_description: err.message })];
+    headers = { ...err.headers, ...(challenges.length ? { 'WWW-Authenticate': challenges } : undefined) };
+    if (!err.error) delete body.error; // no token at all: RFC 6750 section 3.1 has no error code for it
+  }
+  record('api.request', {
+    method: req.method,
+    path,
+    status,
+    count,
+    token: Boolean(req.headers.authorization),
+    scheme: seen.scheme,
+    token_type: seen.tokenType,
+    client_id: seen.clientId,
+    error: seen.error,
+  });
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(body));
 }
 
 // ---------------------------------------------------------------------------
@@ -680,6 +1026,7 @@ function subscribeEvents(p) {
     scope: ctx.body?.scope,
     resource: ctx.oidc.entities.AccessToken?.resourceServer?.identifier(),
     organization_id: refreshOrganization.get(ctx),
+    token_type: ctx.body?.token_type,
     refresh_token_issued: Boolean(ctx.body?.refresh_token),
     id_token_issued: Boolean(ctx.body?.id_token),
   }));

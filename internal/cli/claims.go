@@ -97,7 +97,7 @@ func claimsRun(ctx context.Context, o *ClaimsOptions) error {
 	}
 	opts := inspect.Options{
 		HTTP: f.HTTP, Issuer: pt.Endpoints.Issuer, JWKSURL: pt.Endpoints.JWKS,
-		Audience: pt.Audience, Now: f.Now, Skew: o.Skew,
+		Audience: pt.Audience, Now: f.Now, Skew: o.Skew, KeyJKT: pt.KeyJKT,
 	}
 	if opts.Issuer == "" {
 		// A token given by the user: pin the profile's issuer when there is

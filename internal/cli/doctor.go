@@ -75,7 +75,7 @@ func doctorRun(ctx context.Context, o *DoctorOptions) error {
 	}
 	// A provider that does not answer is a finding, not a reason to wait.
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: f.HTTP.Transport}
-	r := doctor.Run(ctx, doctor.Options{HTTP: hc, Issuer: p.Issuer, ClientID: p.ClientID, Confidential: p.Broker != "", Now: f.Now})
+	r := doctor.Run(ctx, doctor.Options{HTTP: hc, Issuer: p.Issuer, ClientID: p.ClientID, Confidential: p.Broker != "", DPoP: p.DPoP, Now: f.Now})
 	if p.ClientID != "" && r.Items[0].Status == doctor.StatusOK { // the discovery document was read
 		r.Add(doctor.Client(ctx, hc, p))
 	}

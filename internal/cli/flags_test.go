@@ -41,7 +41,9 @@ func TestLoginFlags(t *testing.T) {
 		{args: []string{"--no-browser", "--insecure-storage", "--broker", "https://broker.example"}, check: func(o *LoginOptions) bool {
 			return o.NoBrowser && o.InsecureStorage && o.Broker == "https://broker.example" && !o.NoPreflight
 		}},
-		{args: []string{"--no-preflight"}, check: func(o *LoginOptions) bool { return o.NoPreflight }},
+		{args: []string{"--no-preflight"}, check: func(o *LoginOptions) bool { return o.NoPreflight && !o.DPoP }},
+		{args: []string{"--dpop"}, check: func(o *LoginOptions) bool { return o.DPoP && o.Changed("dpop") }},
+		{args: []string{"--param", "dpop_jkt=x"}, wantErr: "not allowed"},
 		{args: []string{"--param", "nokeyvalue"}, wantErr: "want key=value"},
 		{args: []string{"--param", "=x"}, wantErr: "want key=value"},
 		{args: []string{"--param", "code_challenge_method=plain"}, wantErr: "not allowed"},
@@ -89,6 +91,40 @@ func TestClaimsFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			got, err := parseFlags(t, NewCmdClaims, tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || got != nil {
+					t.Fatalf("err %v, runF called: %v", err, got != nil)
+				}
+				return
+			}
+			if err != nil || !tt.check(got) {
+				t.Fatalf("%+v %v", got, err)
+			}
+		})
+	}
+}
+
+func TestAPIFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		check   func(*APIOptions) bool
+		wantErr string
+	}{
+		{args: []string{"/me"}, check: func(o *APIOptions) bool { return o.Target == "/me" && o.Method == "" && !o.Include }},
+		{args: []string{"-X", "POST", "-H", "A: 1", "-H", "B: 2", "-d", "@-", "-i", "--silent", "https://api.example/x"}, check: func(o *APIOptions) bool {
+			return o.Method == "POST" && len(o.Headers) == 2 && o.Data == "@-" && o.Include && o.Silent && o.Target == "https://api.example/x"
+		}},
+		{args: []string{"-F", "a=1", "-F", "b=x", "--form", "--jq", ".a", "--paginate", "/items"}, check: func(o *APIOptions) bool {
+			return len(o.Fields) == 2 && o.Form && o.JQ == ".a" && o.Paginate
+		}},
+		{args: []string{"--resource", "https://api.example", "/me"}, check: func(o *APIOptions) bool { return o.Resource == "https://api.example" }},
+		{args: []string{"--resource", "https://api.example", "--org", "acme", "/me"}, wantErr: "cannot be combined"},
+		{args: nil, wantErr: "accepts 1 arg"},
+		{args: []string{"/a", "/b"}, wantErr: "accepts 1 arg"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got, err := parseFlags(t, NewCmdAPI, tt.args...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || got != nil {
 					t.Fatalf("err %v, runF called: %v", err, got != nil)

@@ -24,7 +24,7 @@ type LoginOptions struct {
 	Resources, Params                         []string
 	Port                                      int
 	NoBrowser, InsecureStorage, Device        bool
-	NoPreflight                               bool
+	NoPreflight, DPoP                         bool
 	Timeout                                   time.Duration
 	AuthURL, TokenURL, UserinfoURL, RevokeURL string
 	Broker                                    string
@@ -71,6 +71,7 @@ profile) skips the check.`,
 	fl.IntVar(&o.Port, "port", 0, "loopback port for the redirect (default: a random free port)")
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; print the URL only")
 	fl.BoolVar(&o.NoPreflight, "no-preflight", false, "do not check the client id and redirect URI with the provider before opening the browser")
+	fl.BoolVar(&o.DPoP, "dpop", false, "bind the tokens to a key kept in the keychain (DPoP, RFC 9449; saved in the profile)")
 	fl.BoolVar(&o.Device, "device", false, "sign in on another device with a code (RFC 8628), for SSH sessions and containers")
 	fl.DurationVar(&o.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
@@ -145,7 +146,11 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 			return fmt.Errorf("logged in, but could not save the profile settings: %w", err)
 		}
 	}
-	fmt.Fprintf(f.Stderr, "Logged in%s (profile %q, tokens in the %s).\n", identityText(toks), p.Name, backendText(sess.Store.Backend()))
+	bound := ""
+	if toks.Bound() {
+		bound = ", bound to a DPoP key"
+	}
+	fmt.Fprintf(f.Stderr, "Logged in%s (profile %q, tokens in the %s%s).\n", identityText(toks), p.Name, backendText(sess.Store.Backend()), bound)
 	return nil
 }
 
@@ -181,6 +186,9 @@ func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
 	}
 	if o.Changed("port") {
 		p.Port, set["port"] = o.Port, o.Port
+	}
+	if o.Changed("dpop") {
+		p.DPoP, set["dpop"] = o.DPoP, o.DPoP
 	}
 	if o.InsecureStorage {
 		p.Storage, set["storage"] = "file", "file"

@@ -46,6 +46,10 @@ type ProfileStatus struct {
 	Refresh   bool       `json:"has_refresh_token"`
 	Storage   string     `json:"storage"`
 	Broker    string     `json:"broker"`
+	TokenType string     `json:"token_type"`
+	// DPoP is the key the tokens are bound to (RFC 9449); null for bearer
+	// tokens.
+	DPoP *session.Binding `json:"dpop"`
 	// Ended: the provider refused the refresh token (invalid_grant), so
 	// the login is over; EndedReason is its answer.
 	Ended       bool       `json:"ended"`
@@ -192,6 +196,7 @@ func profileStatus(sess *session.Session, storage, issuer, broker string) Profil
 		st.LoggedIn = true
 		st.Issuer = t.Endpoints.Issuer
 		st.ExpiresAt, st.Refresh = timeOrNil(t.Expiry), t.RefreshToken != ""
+		st.TokenType, st.DPoP = t.TokenType, t.Binding()
 		st.Scopes = append(st.Scopes, strings.Fields(t.Scope)...)
 		if id := t.Identity; id != nil {
 			st.Subject, st.Name, st.Email = id.Subject, id.Name, id.Email
@@ -252,6 +257,7 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 		row("refresh", map[bool]string{true: "yes", false: "no"}[st.Refresh])
 		row("storage", st.Storage)
 		row("broker", st.Broker)
+		row("dpop", bindingText(st.DPoP))
 		for _, d := range st.Tokens {
 			what := strings.TrimSpace(strings.Join([]string{orgLabel(d.Organization), d.Resource}, " "))
 			row("token", what+", expires "+expiryText(d.ExpiresAt, now, tty))
@@ -295,4 +301,20 @@ func orgLabel(id string) string {
 		return ""
 	}
 	return "organization " + id
+}
+
+// bindingText says which key a bound login's tokens are tied to, and
+// whether the access token names it.
+func bindingText(b *session.Binding) string {
+	switch {
+	case b == nil:
+		return ""
+	case b.Error != "":
+		return "unusable stored key: " + b.Error
+	case b.Matches == nil:
+		return "key " + b.KeyJKT + " (the access token is opaque: it does not say which key it is bound to)"
+	case *b.Matches:
+		return "key " + b.KeyJKT + ", the access token is bound to it (cnf.jkt)"
+	}
+	return "key " + b.KeyJKT + ", but the access token names another key (cnf.jkt " + b.TokenJKT + "); log in again"
 }

@@ -36,6 +36,9 @@ type pickedToken struct {
 	Endpoints session.Endpoints
 	ClientID  string
 	Audience  string // what its aud should hold, when known
+	// KeyJKT is the thumbprint of the DPoP key a stored access token is
+	// bound to, when the login is bound.
+	KeyJKT string
 }
 
 // pickToken returns the token a debugging command works on: arg itself,
@@ -73,7 +76,7 @@ func pickToken(ctx context.Context, f *Factory, p config.Profile, arg string, c 
 		if aud == "" {
 			aud = session.OrganizationAudience(c.Org)
 		}
-		return pickedToken{Raw: d.AccessToken, Kind: kind, Endpoints: t.Endpoints, ClientID: t.ClientID, Audience: aud}, nil
+		return pickedToken{Raw: d.AccessToken, Kind: kind, Endpoints: t.Endpoints, ClientID: t.ClientID, Audience: aud, KeyJKT: keyJKT(t)}, nil
 	}
 	t, err := sess.Fresh(ctx, 0, false)
 	if err != nil {
@@ -92,9 +95,22 @@ func pickToken(ctx context.Context, f *Factory, p config.Profile, arg string, c 
 			return pickedToken{}, fmt.Errorf("profile %q has no refresh token", p.Name)
 		}
 	default:
-		pt.Raw = t.AccessToken
+		pt.Raw, pt.KeyJKT = t.AccessToken, keyJKT(t)
 	}
 	return pt, nil
+}
+
+// keyJKT is the thumbprint of t's DPoP key, "" for bearer tokens; an
+// unusable key gives a thumbprint no token names, so the check fails.
+func keyJKT(t *session.Tokens) string {
+	k, err := t.Key()
+	switch {
+	case err != nil:
+		return "(unusable stored key)"
+	case k == nil:
+		return ""
+	}
+	return k.Thumbprint()
 }
 
 func readToken(r io.Reader) (string, error) {

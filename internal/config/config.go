@@ -58,6 +58,11 @@ type Profile struct {
 	// NoPreflight skips the check of the authorization request with the
 	// provider before the browser opens (login --no-preflight).
 	NoPreflight bool `yaml:"no_preflight"`
+	// DPoP binds the tokens to a key that never leaves the keychain (RFC
+	// 9449): login --dpop.
+	DPoP bool `yaml:"dpop"`
+	// APIURL is where `sesame api` resolves a relative path.
+	APIURL string `yaml:"api_url" kind:"url"`
 
 	// Endpoints for plain OAuth 2.0 providers without OIDC discovery; when
 	// set they take precedence over what discovery reports.

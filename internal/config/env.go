@@ -21,6 +21,8 @@ import (
 //	SESAME_PORT               port
 //	SESAME_BROKER             broker
 //	SESAME_NO_PREFLIGHT       no_preflight
+//	SESAME_DPOP               dpop
+//	SESAME_API_URL            api_url
 //	SESAME_AUTH_URL           auth_url
 //	SESAME_TOKEN_URL          token_url
 //	SESAME_USERINFO_URL       userinfo_url

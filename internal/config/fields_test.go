@@ -94,7 +94,7 @@ func TestValidateChecksEveryURLSetting(t *testing.T) {
 			t.Errorf("%s over plain http: %v", key, err)
 		}
 	}
-	want := []string{"issuer", "broker", "auth_url", "token_url", "userinfo_url", "revocation_url",
+	want := []string{"issuer", "broker", "api_url", "auth_url", "token_url", "userinfo_url", "revocation_url",
 		"introspection_url", "end_session_url", "jwks_url", "device_url"}
 	if !slices.Equal(urlKeys, want) {
 		t.Errorf("URL settings %v, want %v", urlKeys, want)
@@ -118,7 +118,7 @@ func TestSplitList(t *testing.T) {
 
 func TestIsReservedParam(t *testing.T) {
 	for _, k := range []string{"response_type", "client_id", "redirect_uri", "state", "nonce",
-		"code_challenge", "code_challenge_method", "scope", "resource"} {
+		"code_challenge", "code_challenge_method", "scope", "resource", "dpop_jkt"} {
 		if !IsReservedParam(k) {
 			t.Errorf("%s is not reserved", k)
 		}

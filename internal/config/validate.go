@@ -92,14 +92,14 @@ func (p Profile) Validate() error {
 
 // IsReservedParam reports the authorization parameters the login flow sets
 // itself (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core §3.1.2.1,
-// RFC 8707 §2). Extra parameters, from the profile's params or from
+// RFC 8707 §2, RFC 9449 §10). Extra parameters, from the profile's params or from
 // --param, may not set them: that would silently turn off PKCE, state or
 // nonce checking, break the redirect, or fight the scopes and resources
 // keys.
 func IsReservedParam(name string) bool {
 	switch name {
 	case "response_type", "client_id", "redirect_uri", "state", "nonce",
-		"code_challenge", "code_challenge_method", "scope", "resource":
+		"code_challenge", "code_challenge_method", "scope", "resource", "dpop_jkt":
 		return true
 	}
 	return false

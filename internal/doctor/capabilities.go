@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesame-cli/sesame/internal/dpop"
 	"github.com/sesame-cli/sesame/internal/provider"
 )
 
@@ -156,4 +157,27 @@ func checkScopes(md *provider.Metadata) Item {
 			"if logins lack an ID token or a refresh token, check the scopes enabled for this client")
 	}
 	return ok(check, fmt.Sprintf("openid and offline_access among %d scopes", len(md.ScopesSupported)))
+}
+
+// checkDPoP reads dpop_signing_alg_values_supported (RFC 9449 §5.1).
+// Providers that bind tokens without advertising it exist, so an absent
+// list is a warning even for a dpop profile: its login fails clearly if
+// the provider answers with a bearer token.
+func checkDPoP(md *provider.Metadata, want bool) Item {
+	const check = "dpop"
+	algs := md.DPoPSigningAlgValuesSupported
+	usable := dpop.ChooseAlg(algs)
+	switch {
+	case len(algs) == 0 && want:
+		return warn(check, "not advertised, but the profile uses DPoP: the login fails if the provider answers with a bearer token",
+			"enable DPoP for this client at the provider, or set dpop: false")
+	case len(algs) == 0:
+		return ok(check, "not advertised: tokens are bearer tokens (sesame login --dpop needs DPoP, RFC 9449)")
+	case usable == "" && want:
+		return fail(check, "proofs accepted only with "+strings.Join(algs, ", ")+"; sesame signs with ES256 or EdDSA",
+			"allow ES256 or EdDSA DPoP proofs at the provider, or set dpop: false")
+	case usable == "":
+		return warn(check, "proofs accepted only with "+strings.Join(algs, ", ")+"; sesame signs with ES256 or EdDSA", "")
+	}
+	return ok(check, strings.Join(algs, ", ")+"; sesame would sign with "+usable)
 }

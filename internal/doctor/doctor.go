@@ -68,6 +68,9 @@ type Options struct {
 	// which authenticates at the token endpoint with client_secret_basic or
 	// client_secret_post; false for a public client ("none").
 	Confidential bool
+	// DPoP is true when the profile binds its tokens with DPoP (dpop:
+	// true): then a provider that does not advertise it is a failure.
+	DPoP bool
 	// Now is this machine's clock, compared with the provider's; default
 	// time.Now.
 	Now func() time.Time
@@ -101,6 +104,7 @@ func Run(ctx context.Context, o Options) *Report {
 		r.Items = append(r.Items, checkEndpoints(md, d.isOIDC())...)
 		r.Items = append(r.Items, checkPKCE(md))
 		r.Items = append(r.Items, checkGrants(md)...)
+		r.Items = append(r.Items, checkDPoP(md, o.DPoP))
 		r.Items = append(r.Items,
 			checkResponseTypes(md),
 			checkAuthMethods(md, o.ClientID, o.Confidential),

@@ -27,7 +27,7 @@ func TestTestIdP(t *testing.T) {
 		"discovery", "issuer", "https",
 		"authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_endpoint",
 		"introspection_endpoint", "end_session_endpoint", "device_authorization_endpoint",
-		"pkce", "grant_types", "refresh_token", "device_code", "response_types",
+		"pkce", "grant_types", "refresh_token", "device_code", "dpop", "response_types",
 		"token_endpoint_auth", "iss_parameter", "scopes", "jwks", "id_token_algs", "clock",
 	}
 	if !slices.Equal(checks, wantChecks) {

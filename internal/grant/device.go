@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/sesame-cli/sesame/internal/httpx"
 )
 
 // DeviceCode is a device authorization response (RFC 8628 §3.2).
@@ -29,7 +27,11 @@ func (c Client) DeviceAuth(ctx context.Context, endpoint string, scopes []string
 	if err := checkURL(op, "device authorization", endpoint); err != nil {
 		return nil, err
 	}
-	ctx = c.withExtra(ctx, extra)
+	// RFC 9449 defines no proof for the device authorization request:
+	// the proofs go with the polling at the token endpoint.
+	noProof := c
+	noProof.DPoP = nil
+	ctx = noProof.withExtra(ctx, extra)
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
 		return nil, describe(op, "device authorization", endpoint, err)
@@ -63,7 +65,7 @@ func (c Client) DeviceToken(ctx context.Context, dc *DeviceCode, extra url.Value
 
 func (c Client) withExtra(ctx context.Context, extra url.Values) context.Context {
 	if len(extra) > 0 {
-		return context.WithValue(ctx, oauth2.HTTPClient, withParams(httpx.NoRedirects(c.HTTP), extra))
+		return context.WithValue(ctx, oauth2.HTTPClient, withParams(c.client(), extra))
 	}
 	return c.ctx(ctx)
 }

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-cli/sesame/internal/dpop"
 	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/term"
 )
@@ -37,6 +38,15 @@ type Client struct {
 	// requests: client_secret_basic for a client that has no secret, which
 	// some providers want before they revoke a public client's token.
 	BasicID bool
+	// DPoP, when set, sender-constrains the tokens (RFC 9449): every
+	// token request carries a proof made with this key, nonce challenges
+	// are answered (§8), and an answer that is not token_type DPoP is
+	// refused rather than kept as a bearer token.
+	DPoP *dpop.Key
+	// DPoPURL is the URL the proofs name (htu): the provider's token
+	// endpoint, also when TokenURL is sesame-broker's, which forwards the
+	// proof unchanged. Empty means TokenURL.
+	DPoPURL string
 }
 
 // Tokens is a successful token response (RFC 6749 §5.1).
@@ -75,6 +85,20 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// NotBoundError is a token response to a DPoP-proofed request that is not
+// a DPoP-bound token (RFC 9449 §5).
+type NotBoundError struct{ TokenType string }
+
+func (e *NotBoundError) Error() string {
+	tt := term.Clean(e.TokenType)
+	if tt == "" {
+		tt = "no token_type"
+	} else if len(tt) > 40 {
+		tt = tt[:40] + "…"
+	}
+	return fmt.Sprintf("the provider answered with a %s token, not a DPoP-bound one (token_type DPoP): it does not bind tokens to a key for this client; nothing was kept. Enable DPoP for the client at the provider, or use the profile without dpop", tt)
+}
+
 // IsInvalidGrant reports whether the provider refused the grant itself
 // (expired, revoked or reused refresh token): only a new login helps.
 func IsInvalidGrant(err error) bool {
@@ -95,7 +119,23 @@ func (c Client) config(redirectURI string) *oauth2.Config {
 // ctx hands x/oauth2 the client it must use: without one it would take
 // http.DefaultClient, which follows redirects.
 func (c Client) ctx(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, httpx.NoRedirects(c.HTTP))
+	return context.WithValue(ctx, oauth2.HTTPClient, c.client())
+}
+
+// client is the HTTP client for token requests: no redirects, bounded
+// bodies, and a DPoP proof on each request when the tokens are bound.
+func (c Client) client() *http.Client {
+	hc := httpx.NoRedirects(c.HTTP)
+	if c.DPoP == nil {
+		return hc
+	}
+	htu := c.DPoPURL
+	if htu == "" {
+		htu = c.TokenURL
+	}
+	hc.Transport = &dpop.Transport{Base: hc.Transport, Key: c.DPoP,
+		HTU: func(*http.Request) (string, error) { return dpop.HTU(htu) }}
+	return hc
 }
 
 // checkURL applies the one endpoint policy before anything is sent, also
@@ -158,6 +198,12 @@ func (c Client) tokens(op string, tok *oauth2.Token) (*Tokens, error) {
 	t := c.fromOAuth2(tok)
 	if err := checkCharset(t); err != nil {
 		return nil, &Error{Op: op, Err: err}
+	}
+	if c.DPoP != nil && !strings.EqualFold(t.TokenType, "DPoP") {
+		// RFC 9449 §5: a bearer answer to a proof means the provider does
+		// not bind tokens for this client; keeping it would silently give
+		// up what was asked for.
+		return nil, &Error{Op: op, Err: &NotBoundError{TokenType: t.TokenType}}
 	}
 	return t, nil
 }

@@ -16,13 +16,35 @@ import (
 // 3, 9 and 10, RFC 9068 §4).
 func checkClaims(c map[string]any, o Options) []Check {
 	now := o.Now()
-	return []Check{
+	checks := []Check{
 		checkIss(c, o),
 		checkAud(c, o.Audience),
 		checkExp(c, now, o.Skew),
 		checkNbf(c, now, o.Skew),
 		checkIat(c, now, o.Skew),
 	}
+	if o.KeyJKT != "" {
+		checks = append(checks, checkCnf(c, o.KeyJKT))
+	}
+	return checks
+}
+
+// checkCnf compares the key a DPoP-bound access token names (cnf.jkt,
+// RFC 9449 §6.1) with the key sesame holds: a token bound to another key
+// is useless here, and one bound to none would be a bearer token.
+func checkCnf(c map[string]any, jkt string) Check {
+	ck := Check{Name: "cnf"}
+	cnf, _ := c["cnf"].(map[string]any)
+	got, _ := cnf["jkt"].(string)
+	switch {
+	case got == "":
+		ck.Detail = "no cnf.jkt: the token is not bound to a DPoP key, although the login is"
+	case got != jkt:
+		ck.Detail = fmt.Sprintf("bound to another key (cnf.jkt %s), not to the stored one (%s)", term.Clean(got), jkt)
+	default:
+		ck.OK, ck.Detail = true, "bound to the stored DPoP key (jkt "+jkt+")"
+	}
+	return ck
 }
 
 // checkIss compares iss exactly, as OpenID Connect Core §3.1.3.7 item 2

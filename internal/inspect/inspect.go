@@ -52,11 +52,14 @@ type Options struct {
 	// Skew is the tolerance for exp, nbf and iat. Zero means DefaultSkew;
 	// a negative value means none at all.
 	Skew time.Duration
+	// KeyJKT, for an access token of a DPoP-bound login, is the stored
+	// key's thumbprint: cnf.jkt must name it (RFC 9449 §6.1).
+	KeyJKT string
 }
 
 // Check is the outcome of one test of the token.
 type Check struct {
-	// Name is "signature", "iss", "aud", "exp", "nbf" or "iat".
+	// Name is "signature", "iss", "aud", "exp", "nbf", "iat" or "cnf".
 	Name string `json:"name"`
 	OK   bool   `json:"ok"`
 	// Detail says what was found, e.g. "ES384, key kid=abc from

@@ -31,6 +31,9 @@ type request struct {
 	scopes, resources              []string
 	params                         map[string]string
 	state, nonce, verifier         string
+	// jkt is the DPoP key's thumbprint (RFC 9449 §10): the provider binds
+	// the code to the key, so only a proof made with it redeems the code.
+	jkt string
 }
 
 func (r request) url() (string, error) {
@@ -65,6 +68,9 @@ func (r request) values(base url.Values) url.Values {
 	}
 	for _, res := range r.resources {
 		q.Add("resource", res)
+	}
+	if r.jkt != "" {
+		q.Set("dpop_jkt", r.jkt)
 	}
 	for k, v := range r.params {
 		q.Set(k, v)
@@ -104,6 +110,9 @@ func newRequest(o Options) request {
 	}
 	if slices.Contains(o.Scopes, "openid") {
 		req.nonce = randomToken(32)
+	}
+	if o.DPoP != nil {
+		req.jkt = o.DPoP.Thumbprint()
 	}
 	return req
 }

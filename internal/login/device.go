@@ -44,7 +44,7 @@ func Device(ctx context.Context, o Options) (*session.Tokens, error) {
 	if slices.Contains(o.Scopes, "offline_access") && params.Get("prompt") == "" {
 		params.Set("prompt", "consent") // as for the browser login: keep offline_access
 	}
-	c := grant.Client{ClientID: o.ClientID, TokenURL: o.Endpoints.Token, HTTP: o.HTTP, Now: o.Now}
+	c := o.grantClient(o.Endpoints.Token)
 	dc, err := c.DeviceAuth(ctx, o.Endpoints.Device, o.Scopes, merge(extra, params))
 	if err != nil {
 		return nil, err

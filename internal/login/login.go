@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sesame-cli/sesame/internal/browser"
+	"github.com/sesame-cli/sesame/internal/dpop"
 	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/loopback"
 	"github.com/sesame-cli/sesame/internal/provider"
@@ -58,6 +59,11 @@ type Options struct {
 	// provider offers RFC 9126: sesame-broker's /par for a confidential
 	// client; empty means the provider's own endpoint.
 	PushURL string
+	// DPoP, when set, binds the tokens to this key (RFC 9449): the code
+	// to its thumbprint, every token request to a proof, and the key is
+	// stored with the tokens. A provider that answers with a bearer token
+	// fails the login.
+	DPoP *dpop.Key
 	// Trace, when set, is told how long each step took: "browser" (until
 	// the browser was launched), "callback" (until the provider redirected
 	// back), "exchange" and "verification", and "preflight" (the check
@@ -179,12 +185,19 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 		tokenURL = o.Endpoints.Token
 	}
 	start := time.Now()
-	got, err := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now}.Exchange(ctx, code, req.verifier, req.redirectURI)
+	got, err := o.grantClient(tokenURL).Exchange(ctx, code, req.verifier, req.redirectURI)
 	if err != nil {
 		return nil, explainExchangeError(err, o.TokenURL != "")
 	}
 	o.trace("exchange", start)
 	return keep(ctx, o, got, req.nonce)
+}
+
+// grantClient talks to tokenURL for this login; with DPoP, its proofs
+// name the provider's token endpoint even when tokenURL is a broker's.
+func (o Options) grantClient(tokenURL string) grant.Client {
+	return grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now,
+		DPoP: o.DPoP, DPoPURL: o.Endpoints.Token}
 }
 
 // checkVerifiable refuses, before anything is sent, an OpenID Connect login
@@ -211,6 +224,13 @@ func keep(ctx context.Context, o Options, got *grant.Tokens, nonce string) (*ses
 		ClientID: o.ClientID, Endpoints: o.Endpoints,
 		AccessToken: got.AccessToken, TokenType: got.TokenType, RefreshToken: got.RefreshToken,
 		Expiry: got.Expiry, Scope: got.Scope, ObtainedAt: o.Now().UTC(),
+	}
+	if o.DPoP != nil {
+		k, err := o.DPoP.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("keep the DPoP key: %w", err)
+		}
+		t.DPoPKey = k
 	}
 	if t.Scope == "" { // RFC 6749 §5.1: omitted means as requested
 		t.Scope = strings.Join(o.Scopes, " ")

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sesame-cli/sesame/internal/config"
+	"github.com/sesame-cli/sesame/internal/dpop"
 	"github.com/sesame-cli/sesame/internal/provider"
 	"github.com/sesame-cli/sesame/internal/session"
+	"github.com/sesame-cli/sesame/internal/term"
 )
 
 // DefaultScopes are asked for when an OpenID Connect profile names none.
@@ -36,12 +39,44 @@ func ForProfile(ctx context.Context, hc *http.Client, p config.Profile) (Options
 	if len(scopes) == 0 && p.Issuer != "" {
 		scopes = DefaultScopes
 	}
-	return Options{
+	o := Options{
 		Endpoints: ep, ClientID: p.ClientID,
 		Scopes: scopes, Resources: p.Resources, Params: p.Params, Port: p.Port,
 		HTTP: hc, Timeout: DefaultTimeout, TokenURL: session.BrokerURL(p.Broker, "/token"),
 		PushURL: session.BrokerURL(p.Broker, "/par"), NoPreflight: p.NoPreflight,
-	}, nil
+	}
+	if p.DPoP {
+		if o.DPoP, err = newDPoPKey(ep.DPoPAlgs); err != nil {
+			return Options{}, err
+		}
+	}
+	return o, nil
+}
+
+// newDPoPKey makes the key a DPoP login binds its tokens to: a new one for
+// every login, so that a logout leaves nothing a later login could reuse.
+// The algorithm is ES256 unless the provider prefers EdDSA (RFC 9449 §5.1's
+// dpop_signing_alg_values_supported).
+func newDPoPKey(supported []string) (*dpop.Key, error) {
+	alg := dpop.ChooseAlg(supported)
+	if alg == "" {
+		return nil, fmt.Errorf("the provider accepts DPoP proofs signed with %s only, and sesame signs with ES256 or EdDSA; log in without DPoP (dpop: false)",
+			strings.Join(cleanAll(supported), ", "))
+	}
+	k, err := dpop.Generate(alg)
+	if err != nil {
+		return nil, fmt.Errorf("make a DPoP key: %w", err)
+	}
+	return k, nil
+}
+
+// cleanAll makes a provider's list printable (term.Clean), at most 8 items.
+func cleanAll(list []string) []string {
+	out := make([]string, 0, min(len(list), 8))
+	for _, s := range list[:min(len(list), 8)] {
+		out = append(out, term.Clean(s))
+	}
+	return out
 }
 
 // Survey is what a provider's discovery document says about it, for

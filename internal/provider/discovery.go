@@ -45,6 +45,10 @@ type Metadata struct {
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
 
+	// The JWS algorithms the provider accepts in DPoP proofs (RFC 9449
+	// §5.1); absent when it does not say, or does not support DPoP.
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+
 	// URL is where the document was found, for messages about it.
 	URL string `json:"-"`
 }

@@ -37,6 +37,9 @@ type Endpoints struct {
 	// RevocationAuth is revocation_endpoint_auth_methods_supported
 	// (RFC 8414 §2), empty when the provider does not say.
 	RevocationAuth []string `json:"revocation_auth_methods,omitempty"`
+	// DPoPAlgs is dpop_signing_alg_values_supported (RFC 9449 §5.1),
+	// empty when the provider does not say.
+	DPoPAlgs []string `json:"dpop_algs,omitempty"`
 }
 
 // IsOIDC reports whether ID tokens from this provider can be verified.
@@ -60,6 +63,7 @@ func FromMetadata(md *Metadata) Endpoints {
 		IDTokenAlgs:          md.IDTokenSigningAlgValuesSupported,
 		CodeChallengeMethods: md.CodeChallengeMethodsSupported,
 		RevocationAuth:       md.RevocationEndpointAuthMethodsSupported,
+		DPoPAlgs:             md.DPoPSigningAlgValuesSupported,
 	}
 }
 

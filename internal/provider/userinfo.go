@@ -24,6 +24,13 @@ type UserinfoResponse struct {
 // (OpenID Connect Core §5.3, RFC 6750 §2.1). It follows no redirect: the
 // token would go along (httpx.NoRedirects).
 func Userinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string) (*UserinfoResponse, error) {
+	return UserinfoAs(ctx, hc, endpoint, "Bearer", accessToken)
+}
+
+// UserinfoAs is Userinfo with the Authorization scheme of the token's
+// type: "DPoP" for a sender-constrained token (RFC 9449 §7.1), whose
+// proof hc's transport adds.
+func UserinfoAs(ctx context.Context, hc *http.Client, endpoint, scheme, accessToken string) (*UserinfoResponse, error) {
 	if err := httpx.CheckEndpoint(endpoint); err != nil {
 		return nil, fmt.Errorf("the userinfo endpoint %w", err)
 	}
@@ -31,7 +38,7 @@ func Userinfo(ctx context.Context, hc *http.Client, endpoint, accessToken string
 	if err != nil {
 		return nil, fmt.Errorf("userinfo endpoint %q: %w", endpoint, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Authorization", scheme+" "+accessToken)
 	req.Header.Set("Accept", "application/json")
 	resp, err := httpx.NoRedirects(hc).Do(req)
 	if err != nil {

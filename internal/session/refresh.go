@@ -177,7 +177,14 @@ func (s *Session) refresh(ctx context.Context, t *Tokens, target Target) (*grant
 	if s.TokenURL != "" {
 		tokenURL = s.TokenURL
 	}
-	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP, Now: s.now}
+	key, err := t.Key()
+	if err != nil {
+		return nil, &LoginRequiredError{Profile: s.Profile, Reason: err.Error()}
+	}
+	// A bound refresh token is refreshed with a proof of the same key
+	// (RFC 9449 §5), also through a broker: the proof names the provider.
+	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP, Now: s.now,
+		DPoP: key, DPoPURL: t.Endpoints.Token}
 	rctx, stop := withGrace(ctx)
 	defer stop()
 	got, err := c.Refresh(rctx, t.RefreshToken, target.params())

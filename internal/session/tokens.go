@@ -34,6 +34,10 @@ type Tokens struct {
 	ObtainedAt time.Time          `json:"obtained_at,omitzero"`
 	Scope      string             `json:"scope,omitempty"`
 	Identity   *provider.Identity `json:"identity,omitempty"`
+	// DPoPKey is the private key the tokens are bound to (RFC 9449), as a
+	// JWK, when the login used DPoP: kept in the same entry as the tokens,
+	// so it goes wherever they go, and only there.
+	DPoPKey json.RawMessage `json:"dpop_key,omitempty"`
 	// Derived lists the store keys of resource and organization tokens
 	// obtained with this login, so they go when the login goes.
 	Derived   []string  `json:"derived,omitempty"`

@@ -33,12 +33,19 @@ func (s *Session) Userinfo(ctx context.Context) (*UserinfoResponse, error) {
 	if endpoint == "" {
 		return nil, fmt.Errorf("profile %q has no userinfo endpoint (set userinfo_url for a provider without discovery)", s.Profile)
 	}
-	resp, err := provider.Userinfo(ctx, s.HTTP, endpoint, t.AccessToken)
+	call := func(t *Tokens) (*provider.UserinfoResponse, error) {
+		hc, err := s.HTTPFor(t)
+		if err != nil {
+			return nil, err
+		}
+		return provider.UserinfoAs(ctx, hc, endpoint, AuthScheme(t.TokenType), t.AccessToken)
+	}
+	resp, err := call(t)
 	if err == nil && tokenRefused(resp.Status, resp.Challenge) {
 		if t, err = s.Fresh(ctx, 0, true); err != nil {
 			return nil, err
 		}
-		resp, err = provider.Userinfo(ctx, s.HTTP, endpoint, t.AccessToken)
+		resp, err = call(t)
 	}
 	if err != nil {
 		return nil, err
