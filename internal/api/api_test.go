@@ -138,8 +138,8 @@ func TestRequests(t *testing.T) {
 			want: hit{Method: "POST", Path: "/u", Body: "a=1", Header: http.Header{"Content-Type": {formType}}}},
 		{name: "-d @file", o: Options{Target: "/u", Data: "@" + file},
 			want: hit{Method: "POST", Path: "/u", Body: `{"from":"file"}`, ContentLength: 15}},
-		{name: "-d @- streams stdin", o: Options{Target: "/u", Data: "@-", Stdin: strings.NewReader("from stdin")},
-			want: hit{Method: "POST", Path: "/u", Body: "from stdin", ContentLength: -1}},
+		{name: "-d @- sends stdin, kept to be sent again", o: Options{Target: "/u", Data: "@-", Stdin: strings.NewReader("from stdin")},
+			want: hit{Method: "POST", Path: "/u", Body: "from stdin", ContentLength: 10}},
 		{name: "-F makes a JSON object with JSON types", o: Options{Target: "/u", Fields: []string{
 			"n=1", "f=-1.5e3", "t=true", "no=false", "nil=null", "s=text", "zip=007", "empty=", "file=@" + field, "html=<&>"}},
 			want: hit{Method: "POST", Path: "/u", Header: http.Header{"Content-Type": {"application/json"}},

@@ -17,15 +17,21 @@ const (
 )
 
 // body is a request body that can be opened once per send, so that a
-// retry with a renewed token or a 307 redirect sends it again; a file is
-// reopened and streamed each time. A body from standard input is
-// streamed once and cannot be sent again.
+// retry with a renewed token, a DPoP nonce challenge or a 307 redirect
+// sends it again; a file is reopened and streamed each time. A body from
+// standard input is kept in memory up to maxStdinBody, as curl's -d @-
+// does; a larger one is streamed once (stdin is then true) and cannot be
+// sent again.
 type body struct {
 	contentType string
 	stdin       bool
 	// open returns the body from its start and its length, -1 when unknown.
 	open func() (io.ReadCloser, int64, error)
 }
+
+// maxStdinBody is how much of standard input a request keeps so that it
+// can be sent again.
+const maxStdinBody = 8 << 20
 
 func bytesBody(b []byte, contentType string) *body {
 	return &body{contentType: contentType, open: func() (io.ReadCloser, int64, error) {
@@ -44,14 +50,29 @@ func dataBody(data string, form bool, stdin io.Reader) (*body, error) {
 		if stdin == nil {
 			return nil, usagef("-d @-: there is no standard input to read")
 		}
-		sent := false
-		return &body{contentType: ct, stdin: true, open: func() (io.ReadCloser, int64, error) {
-			if sent {
+		b := &body{contentType: ct}
+		var kept []byte
+		read := false
+		b.open = func() (io.ReadCloser, int64, error) {
+			switch {
+			case b.stdin:
 				return nil, 0, errors.New("the request body came from standard input, which can be sent only once")
+			case read:
+				return io.NopCloser(bytes.NewReader(kept)), int64(len(kept)), nil
 			}
-			sent = true
-			return io.NopCloser(stdin), -1, nil
-		}}, nil
+			read = true
+			head, err := io.ReadAll(io.LimitReader(stdin, maxStdinBody+1))
+			if err != nil {
+				return nil, 0, fmt.Errorf("could not read the request body from standard input: %w", err)
+			}
+			if len(head) <= maxStdinBody {
+				kept = head
+				return io.NopCloser(bytes.NewReader(kept)), int64(len(kept)), nil
+			}
+			b.stdin = true // too large to keep: streamed, once
+			return io.NopCloser(io.MultiReader(bytes.NewReader(head), stdin)), -1, nil
+		}
+		return b, nil
 	case strings.HasPrefix(data, "@"):
 		path := data[1:]
 		if _, err := os.Stat(path); err != nil {

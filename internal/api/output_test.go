@@ -118,7 +118,8 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 }
 
 // TestStreaming: the response reaches stdout as it arrives, and a body
-// from stdin reaches the server as it is read, neither kept whole first.
+// from stdin larger than what is kept (maxStdinBody) reaches the server
+// as it is read, neither kept whole first.
 func TestStreaming(t *testing.T) {
 	release, gotPart := make(chan struct{}), make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -142,11 +143,12 @@ func TestStreaming(t *testing.T) {
 		done <- Run(context.Background(), Options{Target: srv.URL, Data: "@-", Stdin: stdinR, Stdout: out, Stderr: io.Discard,
 			Token: (&tokens{}).source, HTTP: &http.Client{Timeout: 10 * time.Second}})
 	}()
-	io.WriteString(stdinW, "part one\n")
+	partOne := strings.Repeat("x", maxStdinBody) + " part one\n"
+	go io.WriteString(stdinW, partOne)
 	select {
 	case line := <-gotPart:
-		if line != "part one\n" {
-			t.Fatalf("the server read %q", line)
+		if line != partOne {
+			t.Fatalf("the server read %d bytes", len(line))
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("the server got nothing before stdin ended: the request body was not streamed")
@@ -159,8 +161,8 @@ func TestStreaming(t *testing.T) {
 		t.Fatal("nothing reached stdout before the response ended: the response was not streamed")
 	}
 	close(release)
-	if err := <-done; err != nil || out.buf.String() != "first part one\nthen part two\n" {
-		t.Errorf("err %v, stdout %q", err, out.buf.String())
+	if err := <-done; err != nil || out.buf.String() != "first "+partOne+"then part two\n" {
+		t.Errorf("err %v, stdout of %d bytes", err, out.buf.Len())
 	}
 }
 

@@ -41,7 +41,9 @@ func TestRedirects(t *testing.T) {
 	}{
 		{name: "same origin 302", o: Options{Target: "/old"}, wantHits: 2, wantStdout: "new GET"},
 		{name: "same origin 307 sends the body again", o: Options{Target: "/old307", Data: "payload"}, wantHits: 2, wantStdout: "new POST"},
-		{name: "same origin 307 with a stdin body", o: Options{Target: "/old307", Data: "@-", Stdin: strings.NewReader("payload")},
+		{name: "same origin 307 with a stdin body kept in memory", o: Options{Target: "/old307", Data: "@-", Stdin: strings.NewReader("payload")},
+			wantHits: 2, wantStdout: "new POST"},
+		{name: "same origin 307 with a stdin body too large to keep", o: Options{Target: "/old307", Data: "@-", Stdin: strings.NewReader(strings.Repeat("x", maxStdinBody+1))},
 			wantHits: 1, wantStatus: 307, wantStderr: "cannot be sent again"},
 		{name: "another origin", o: Options{Target: "/away"}, wantHits: 1, wantStdout: "moved away", wantStatus: 302, wantStderr: "not following the redirect to " + foreign.URL},
 		{name: "another origin, 307 with a DPoP token and a header", o: Options{Target: "/away307", Data: "payload", Headers: []string{"X-Api-Key: k"}}, typ: "DPoP",

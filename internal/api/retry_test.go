@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -85,24 +86,48 @@ func TestRetry(t *testing.T) {
 	}
 }
 
-// TestRetryStdin: a body from standard input was streamed once and is
-// gone: a refusal is the answer, with a message saying why.
+// TestRetryStdin: a body from standard input is kept in memory up to
+// maxStdinBody and sent again after a renewal; a larger one was streamed
+// once and is gone: the refusal is the answer, with a message saying why.
 func TestRetryStdin(t *testing.T) {
-	srv, rec := server(t, func(w http.ResponseWriter, r *http.Request, _ hit) {
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, "no")
-	})
-	ts := &tokens{}
-	res := run(t, Options{Target: srv.URL, Data: "@-", Stdin: strings.NewReader("streamed")}, ts)
-	var se *StatusError
-	if !errors.As(res.err, &se) || se.Status != 401 || len(rec.all()) != 1 || len(ts.calls) != 1 {
-		t.Fatalf("err %v, %d hit(s), token calls %v", res.err, len(rec.all()), ts.calls)
-	}
-	if rec.all()[0].Body != "streamed" || res.stdout != "no" {
-		t.Errorf("body sent %q, stdout %q", rec.all()[0].Body, res.stdout)
-	}
-	if !strings.Contains(res.stderr, "came from standard input and cannot be sent again") || !strings.HasSuffix(res.stderr, "HTTP 401 Unauthorized\n") {
-		t.Errorf("stderr %q", res.stderr)
+	for _, tc := range []struct {
+		name  string
+		input string
+		retry bool
+	}{
+		{"small", "streamed", true},
+		{"larger than what is kept", strings.Repeat("x", maxStdinBody+1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv, rec := server(t, func(w http.ResponseWriter, r *http.Request, _ hit) {
+				if n.Add(1) == 1 {
+					w.WriteHeader(http.StatusUnauthorized)
+					io.WriteString(w, "no")
+					return
+				}
+				io.WriteString(w, "yes")
+			})
+			ts := &tokens{}
+			res := run(t, Options{Target: srv.URL, Data: "@-", Stdin: strings.NewReader(tc.input)}, ts)
+			hits := rec.all()
+			if rec.all()[0].Body != tc.input {
+				t.Fatalf("the first request carried %d bytes, want %d", len(hits[0].Body), len(tc.input))
+			}
+			if tc.retry {
+				if res.err != nil || len(hits) != 2 || hits[1].Body != tc.input || res.stdout != "yes" || len(ts.calls) != 2 {
+					t.Fatalf("err %v, %d hit(s), stdout %q, token calls %v", res.err, len(hits), res.stdout, ts.calls)
+				}
+				return
+			}
+			var se *StatusError
+			if !errors.As(res.err, &se) || se.Status != 401 || len(hits) != 1 || len(ts.calls) != 1 || res.stdout != "no" {
+				t.Fatalf("err %v, %d hit(s), token calls %v", res.err, len(hits), ts.calls)
+			}
+			if !strings.Contains(res.stderr, "came from standard input and cannot be sent again") || !strings.HasSuffix(res.stderr, "HTTP 401 Unauthorized\n") {
+				t.Errorf("stderr %q", res.stderr)
+			}
+		})
 	}
 }
 

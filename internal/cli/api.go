@@ -39,8 +39,8 @@ func NewCmdAPI(f *Factory, runF func(context.Context, *APIOptions) error) *cobra
 body on stdout. A PATH is resolved against the profile's api_url
 (SESAME_API_URL). The token is refreshed first when due; when the server
 refuses it (HTTP 401, or 403 with error="invalid_token"), sesame refreshes
-once and sends the request once more (a body read from stdin cannot be sent
-twice). With a DPoP-bound login (login --dpop) every request carries a fresh
+once and sends the request once more (a body from stdin is kept for that up
+to 8 MiB; a larger one is streamed once and not sent again). With a DPoP-bound login (login --dpop) every request carries a fresh
 proof, and a server's nonce challenge is answered.
 
 Requests go only to https URLs or to http on a loopback address, and
