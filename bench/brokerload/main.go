@@ -40,7 +40,7 @@ import (
 
 const tokenJSON = `{"access_token":"at-0123456789abcdef0123456789abcdef","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-0123456789abcdef0123456789abcdef","scope":"openid"}`
 
-// The targets' issue-14 bounds.
+// The bounds the broker is held to.
 const (
 	minProxyRatio = 0.8
 	maxAddedP50   = 100 * time.Microsecond

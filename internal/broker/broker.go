@@ -22,7 +22,10 @@ type Options struct {
 	Logger *slog.Logger
 	// HTTP calls the providers; default NewUpstreamClient(). Redirects
 	// are never followed, and Config.UpstreamTimeout applies to every call
-	// whatever the client's own Timeout.
+	// whatever the client's own Timeout. Left nil, the requests the broker
+	// forwards go over its own pool of HTTP/1.1 connections instead (see
+	// direct), except through a proxy set in the environment; discovery
+	// uses the client either way.
 	HTTP *http.Client
 	// Now is the rate limiter's clock; default time.Now.
 	Now func() time.Time
@@ -41,6 +44,7 @@ type Broker struct {
 	limiter         *limiter
 	metrics         *metrics
 	http            *http.Client
+	direct          *direct // nil: every call goes through http
 	log             *slog.Logger
 	stderr          io.Writer
 	separateMetrics bool
@@ -60,8 +64,12 @@ func New(cfg Config, opts Options) (*Broker, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	var dt *direct
 	if opts.HTTP == nil {
 		opts.HTTP = NewUpstreamClient()
+		if canPeek {
+			dt = newDirect(upstreamTLS())
+		}
 	} else {
 		hc := *opts.HTTP
 		hc.CheckRedirect = noRedirects
@@ -77,6 +85,7 @@ func New(cfg Config, opts Options) (*Broker, error) {
 		limiter:         newLimiter(cfg.RateLimit, cfg.RateBurst, opts.Now),
 		metrics:         newMetrics(),
 		http:            opts.HTTP,
+		direct:          dt,
 		log:             opts.Logger,
 		stderr:          opts.Stderr,
 		separateMetrics: cfg.MetricsListen != "",
@@ -100,9 +109,11 @@ func NewUpstreamClient() *http.Client {
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	t.TLSClientConfig = upstreamTLS()
 	return &http.Client{Transport: t, CheckRedirect: noRedirects}
 }
+
+func upstreamTLS() *tls.Config { return &tls.Config{MinVersion: tls.VersionTLS12} }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 

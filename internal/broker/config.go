@@ -56,11 +56,39 @@ type Config struct {
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 	// Clients are the confidential clients the broker authenticates as.
 	Clients []Client `mapstructure:"clients"`
+	// Sessions, when set, turns on session mode: the broker mints its own
+	// session tokens after a sign-in at one of the clients' providers
+	// (internal/sessionbroker), next to the pass-through exchange.
+	Sessions *Sessions `mapstructure:"sessions"`
+}
+
+// Sessions configures session mode.
+type Sessions struct {
+	// Issuer is the iss of session tokens and the base URL of the session
+	// endpoints, discovery and JWKS: the same on every replica.
+	Issuer string `mapstructure:"issuer"`
+	// SigningKeyFiles are EC P-256 PKCS#8 PEM files: the first signs, all
+	// verify, so that keys can be rotated. One file may be given as a
+	// string.
+	SigningKeyFiles []string `mapstructure:"signing_key_file"`
+	// Lifetime of a session token: 5m to 336h.
+	Lifetime time.Duration `mapstructure:"lifetime"`
+	// MaxAuthAge: a session is minted only when the upstream sign-in
+	// (auth_time) is at most this old.
+	MaxAuthAge time.Duration `mapstructure:"max_auth_age"`
+	// Store is "memory" (one replica) or redis://HOST:PORT/DB, shared by
+	// replicas: revocations and proof replay.
+	Store string `mapstructure:"store"`
 }
 
 // Client is one confidential client at one provider.
 type Client struct {
-	ID string `mapstructure:"client_id"`
+	// Name is what `sesame login --provider NAME` picks in session mode.
+	Name string `mapstructure:"name"`
+	// Scopes the CLI asks for in session mode (default openid profile
+	// email offline_access).
+	Scopes []string `mapstructure:"scopes"`
+	ID     string   `mapstructure:"client_id"`
 	// Issuer is found by discovery; TokenURL, RevocationURL and
 	// IntrospectionURL override what it publishes, or stand alone for a
 	// plain OAuth 2.0 provider (TokenURL is then required).

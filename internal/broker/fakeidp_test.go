@@ -98,7 +98,8 @@ func (f *fakeIdP) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		doc := `{"issuer":"` + f.srv.URL + `","authorization_endpoint":"` + f.srv.URL + `/auth","token_endpoint":"` +
-			f.srv.URL + `/token","introspection_endpoint":"` + f.srv.URL + `/introspect"`
+			f.srv.URL + `/token","introspection_endpoint":"` + f.srv.URL + `/introspect","pushed_authorization_request_endpoint":"` +
+			f.srv.URL + `/par"`
 		if !noRevocation {
 			doc += `,"revocation_endpoint":"` + f.srv.URL + `/revoke"`
 		}

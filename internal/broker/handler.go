@@ -19,6 +19,9 @@ type record struct {
 	ip                            netip.Addr
 	status, upstreamStatus        int
 	providerError, outcome, note  string
+	// dpop says a DPoP proof was forwarded; the proof itself is never
+	// recorded.
+	dpop bool
 }
 
 // ServeHTTP serves the API, the probes and, unless it has its own
@@ -87,6 +90,10 @@ func (b *Broker) api(w http.ResponseWriter, r *http.Request, rec *record) *apiEr
 		return e
 	}
 	rec.clientID, rec.grantType = a.client.id, a.grantType
+	if a.dpop, e = dpopProof(rec.endpoint, r.Header); e != nil {
+		return e
+	}
+	rec.dpop = a.dpop != ""
 	ep, discovered := b.dir.lookup(a.client)
 	target := ep.url(rec.endpoint)
 	switch {
@@ -162,7 +169,7 @@ func (b *Broker) finish(ctx context.Context, rec *record, d time.Duration) {
 	if !b.log.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 11)
+	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs,
 		slog.String("endpoint", rec.endpoint),
 		slog.String("client_ip", rec.ip.String()),
@@ -174,6 +181,9 @@ func (b *Broker) finish(ctx context.Context, rec *record, d time.Duration) {
 	}
 	if rec.grantType != "" {
 		attrs = append(attrs, slog.String("grant_type", rec.grantType))
+	}
+	if rec.dpop {
+		attrs = append(attrs, slog.Bool("dpop", true))
 	}
 	if rec.upstreamStatus != 0 {
 		attrs = append(attrs, slog.Int("upstream_status", rec.upstreamStatus))

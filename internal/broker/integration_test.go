@@ -42,7 +42,7 @@ func TestWithCLIGrantClient(t *testing.T) {
 			}
 			u, _ := url.Parse(back)
 			gc := grant.Client{ClientID: "sesame", TokenURL: srv.URL + "/token", HTTP: testHTTP}
-			tok, err := gc.Exchange(t.Context(), u.Query().Get("code"), verifier, redirect)
+			tok, err := gc.Exchange(t.Context(), u.Query().Get("code"), verifier, redirect, nil)
 			if err != nil {
 				t.Fatalf("exchange through the broker: %v", err)
 			}

@@ -243,14 +243,15 @@ func TestTwoThousandConcurrentConnections(t *testing.T) {
 
 	// The clients hang up: the broker's side of each connection ends.
 	// What may remain is the broker's pool of idle connections to the
-	// provider (two goroutines each, and one in the provider's server),
-	// bounded by MaxIdleConnsPerHost; closing it leaves the baseline.
+	// provider (one goroutine each in the provider's server, and two in
+	// the broker's when an http.Transport holds them), bounded by
+	// MaxIdleConnsPerHost; closing it leaves the baseline.
 	for _, c := range conns {
 		c.Close()
 	}
 	pool := NewUpstreamClient().Transport.(*http.Transport).MaxIdleConnsPerHost
 	withPool := waitGoroutines(before.goroutines + 3*pool + 10)
-	b.http.CloseIdleConnections()
+	b.closeIdleUpstream()
 	const margin = 10
 	final := waitGoroutines(before.goroutines + margin)
 	close(stopSampling)

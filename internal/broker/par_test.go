@@ -73,7 +73,7 @@ func TestPushThroughBroker(t *testing.T) {
 				t.Fatalf("the pushed request did not come back: %s", back)
 			}
 			gc := grant.Client{ClientID: "sesame", TokenURL: base + "/token", HTTP: testHTTP}
-			if _, err := gc.Exchange(t.Context(), u.Query().Get("code"), testVerifier, testRedirect); err != nil {
+			if _, err := gc.Exchange(t.Context(), u.Query().Get("code"), testVerifier, testRedirect, nil); err != nil {
 				t.Fatalf("exchange the code of the pushed request: %v", err)
 			}
 		})

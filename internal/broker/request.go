@@ -18,11 +18,13 @@ const (
 )
 
 // accepted is a request that passed validation: the client the broker will
-// authenticate as, and the allow-listed parameters to forward.
+// authenticate as, the allow-listed parameters to forward and, for the
+// token endpoint and pushed requests, the caller's DPoP proof if any.
 type accepted struct {
 	client    *client
 	grantType string
 	form      url.Values
+	dpop      string
 }
 
 // forwarded lists, per grant type or endpoint, the only parameters that

@@ -24,10 +24,12 @@ type reply struct {
 	errCode string
 }
 
-// forward sends a's parameters to endpointURL, authenticated as a's client.
-// Only the status, the headers RFC 6749 §5.1 and §5.2 give meaning to, and
-// a JSON body come back: a provider's HTML error page or redirect is turned
-// into a 502, never shown to the caller.
+// forward sends a's parameters (and DPoP proof) to endpointURL,
+// authenticated as a's client. Only the status, the headers RFC 6749 §5.1
+// and §5.2 give meaning to, a valid DPoP-Nonce (RFC 9449 §8) and a JSON
+// body come back: a provider's HTML error page or redirect is turned into
+// a 502, never shown to the caller. The body, token_type included, is
+// passed on as the provider wrote it.
 func (b *Broker) forward(ctx context.Context, endpointURL string, a *accepted) (*reply, *apiError) {
 	form, c := a.form, a.client
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpointURL, nil)
@@ -37,11 +39,14 @@ func (b *Broker) forward(ctx context.Context, endpointURL string, a *accepted) (
 	// The header values share one array: one allocation instead of one
 	// per Header.Set; each value is a slice of its own, capped, so that
 	// whoever appends to one cannot write over the next.
-	vals := [...]string{"application/x-www-form-urlencoded", "application/json", "sesame-broker", c.basic}
-	req.Header = make(http.Header, 4)
+	vals := [...]string{"application/x-www-form-urlencoded", "application/json", "sesame-broker", c.basic, a.dpop}
+	req.Header = make(http.Header, 5)
 	req.Header["Content-Type"] = vals[0:1:1]
 	req.Header["Accept"] = vals[1:2:2]
 	req.Header["User-Agent"] = vals[2:3:3]
+	if a.dpop != "" {
+		req.Header[dpopHeader] = vals[4:5:5] // the caller's proof, byte for byte
+	}
 	switch c.authMethod {
 	case AuthClientSecretPost:
 		form.Set("client_id", c.id)
@@ -53,6 +58,13 @@ func (b *Broker) forward(ctx context.Context, endpointURL string, a *accepted) (
 	req.Body = io.NopCloser(strings.NewReader(body))
 	req.ContentLength = int64(len(body))
 
+	if b.direct != nil && b.direct.handles(req) {
+		resp, data, err := b.direct.roundTrip(ctx, req, maxUpstreamBody)
+		if err != nil {
+			return nil, b.transportError(ctx, err)
+		}
+		return checkReply(resp, data)
+	}
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return nil, b.transportError(ctx, err)
@@ -74,7 +86,7 @@ func checkReply(resp *http.Response, data []byte) (*reply, *apiError) {
 	case len(data) > 0 && !json.Valid(data):
 		return nil, badGateway(fmt.Sprintf("the provider answered HTTP %d with %s, not JSON", resp.StatusCode, mediaType(resp.Header)))
 	}
-	r := &reply{status: resp.StatusCode, header: make(http.Header, 4), body: data}
+	r := &reply{status: resp.StatusCode, header: make(http.Header, 5), body: data}
 	if len(data) > 0 {
 		ct := resp.Header.Get("Content-Type")
 		if !isJSONType(ct) {
@@ -86,6 +98,9 @@ func checkReply(resp *http.Response, data []byte) (*reply, *apiError) {
 		if v := resp.Header.Values(k); len(v) > 0 {
 			r.header[k] = v
 		}
+	}
+	if n := dpopNonce(resp.Header); n != "" {
+		r.header[dpopNonceHeader] = []string{n}
 	}
 	if r.header.Get("Cache-Control") == "" {
 		// RFC 6749 §5.1 requires it of the provider; tokens must not be
