@@ -27,7 +27,7 @@ type LoginOptions struct {
 	NoPreflight, DPoP                         bool
 	Timeout                                   time.Duration
 	AuthURL, TokenURL, UserinfoURL, RevokeURL string
-	Broker                                    string
+	Broker, Provider                          string
 	Changed                                   func(flag string) bool
 }
 
@@ -76,6 +76,7 @@ profile) skips the check.`,
 	fl.DurationVar(&o.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in")
 	fl.BoolVar(&o.InsecureStorage, "insecure-storage", false, "keep tokens in a 0600 file instead of the OS keychain (saved in the profile)")
 	fl.StringVar(&o.Broker, "broker", "", "sesame-broker URL that exchanges codes and refreshes tokens for a confidential client")
+	fl.StringVar(&o.Provider, "provider", "", "with --broker: sign in with this provider of the broker and get the broker's own session token (session mode)")
 	fl.StringVar(&o.AuthURL, "auth-url", "", "authorization endpoint, for providers without discovery")
 	fl.StringVar(&o.TokenURL, "token-url", "", "token endpoint, for providers without discovery")
 	fl.StringVar(&o.UserinfoURL, "userinfo-url", "", "userinfo endpoint, for providers without discovery")
@@ -96,10 +97,14 @@ func loginRun(ctx context.Context, o *LoginOptions) error {
 	if err := p.Validate(); err != nil {
 		return &FlagError{Err: err}
 	}
-	if p.ClientID == "" {
+	switch {
+	case p.Provider != "" && p.Broker == "":
+		return flagErrorf("--provider names a provider of a sesame-broker: pass --broker URL too")
+	case p.Provider != "":
+		// Session mode: the broker names the provider's issuer and client.
+	case p.ClientID == "":
 		return flagErrorf("no client id for profile %q: pass --client-id (it is saved in the profile)", p.Name)
-	}
-	if p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == "") {
+	case p.Issuer == "" && (p.AuthURL == "" || p.TokenURL == ""):
 		return flagErrorf("no provider for profile %q: pass --issuer, or --auth-url and --token-url for a plain OAuth 2.0 provider", p.Name)
 	}
 	if !o.Device && !o.NoBrowser && f.Headless() {
@@ -170,6 +175,7 @@ func (o *LoginOptions) apply(p *config.Profile) (map[string]any, error) {
 	str("userinfo-url", "userinfo_url", &p.UserinfoURL, o.UserinfoURL)
 	str("revocation-url", "revocation_url", &p.RevocationURL, o.RevokeURL)
 	str("broker", "broker", &p.Broker, o.Broker)
+	str("provider", "provider", &p.Provider, o.Provider)
 	if o.Changed("scope") {
 		p.Scopes = config.SplitList(o.Scope)
 		set["scopes"] = p.Scopes

@@ -47,6 +47,9 @@ type ProfileStatus struct {
 	Storage   string     `json:"storage"`
 	Broker    string     `json:"broker"`
 	TokenType string     `json:"token_type"`
+	// Provider and SessionID: a sesame-broker session (session mode).
+	Provider  string `json:"provider"`
+	SessionID string `json:"session_id"`
 	// DPoP is the key the tokens are bound to (RFC 9449); null for bearer
 	// tokens.
 	DPoP *session.Binding `json:"dpop"`
@@ -197,6 +200,7 @@ func profileStatus(sess *session.Session, storage, issuer, broker string) Profil
 		st.Issuer = t.Endpoints.Issuer
 		st.ExpiresAt, st.Refresh = timeOrNil(t.Expiry), t.RefreshToken != ""
 		st.TokenType, st.DPoP = t.TokenType, t.Binding()
+		st.Provider, st.SessionID = t.Provider, t.SessionID()
 		st.Scopes = append(st.Scopes, strings.Fields(t.Scope)...)
 		if id := t.Identity; id != nil {
 			st.Subject, st.Name, st.Email = id.Subject, id.Name, id.Email
@@ -257,6 +261,9 @@ func printStatus(w io.Writer, all []ProfileStatus, now time.Time, tty bool) {
 		row("refresh", map[bool]string{true: "yes", false: "no"}[st.Refresh])
 		row("storage", st.Storage)
 		row("broker", st.Broker)
+		if st.Provider != "" {
+			row("session", "sesame-broker session "+st.SessionID+" via provider "+st.Provider)
+		}
 		row("dpop", bindingText(st.DPoP))
 		for _, d := range st.Tokens {
 			what := strings.TrimSpace(strings.Join([]string{orgLabel(d.Organization), d.Resource}, " "))

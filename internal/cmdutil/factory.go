@@ -217,12 +217,18 @@ func (s unusableStore) Backend() string            { return "file" }
 // (store.StateDir), keychain or not.
 func (f *Factory) Session(p config.Profile) *session.Session {
 	lockDir, err := store.DefaultLockDir(f.Getenv)
+	// In session mode (a broker and one of its providers) the broker's
+	// session endpoints serve the login; SESAME_BROKER picks the replica.
+	prefix := ""
+	if p.Provider != "" {
+		prefix = "/session"
+	}
 	s := &session.Session{
 		Profile: p.Name, Store: f.Store(p), HTTP: f.HTTP, Now: f.Now,
 		LockDir: lockDir, LockDirErr: err, Namespace: f.storeNamespace(),
 		Issuer: p.Issuer, ClientID: p.ClientID,
-		TokenURL: session.BrokerURL(p.Broker, "/token"), RevocationURL: session.BrokerURL(p.Broker, "/revoke"),
-		IntrospectionURL: session.BrokerURL(p.Broker, "/introspect"), Overrides: session.ProfileEndpoints(p),
+		TokenURL: session.BrokerURL(p.Broker, prefix+"/token"), RevocationURL: session.BrokerURL(p.Broker, prefix+"/revoke"),
+		IntrospectionURL: session.BrokerURL(p.Broker, prefix+"/introspect"), Overrides: session.ProfileEndpoints(p),
 		Warn: func(msg string) { fmt.Fprintf(f.Stderr, "warning: %s\n", msg) },
 	}
 	return s

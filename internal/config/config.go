@@ -55,6 +55,9 @@ type Profile struct {
 	Storage   string            `yaml:"storage"` // "" means StorageKeychain
 	Port      int               `yaml:"port"`    // loopback redirect port, 0 = any free port
 	Broker    string            `yaml:"broker" kind:"url"`
+	// Provider, with a broker in session mode, names the upstream the
+	// broker signs in with; the broker then issues its own session tokens.
+	Provider string `yaml:"provider"`
 	// NoPreflight skips the check of the authorization request with the
 	// provider before the browser opens (login --no-preflight).
 	NoPreflight bool `yaml:"no_preflight"`

@@ -20,6 +20,7 @@ import (
 //	SESAME_STORAGE            storage
 //	SESAME_PORT               port
 //	SESAME_BROKER             broker
+//	SESAME_PROVIDER           provider
 //	SESAME_NO_PREFLIGHT       no_preflight
 //	SESAME_DPOP               dpop
 //	SESAME_API_URL            api_url

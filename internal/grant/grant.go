@@ -147,13 +147,15 @@ func checkURL(op, what, u string) error {
 	return nil
 }
 
-// Exchange redeems an authorization code with its PKCE verifier.
-func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
+// Exchange redeems an authorization code with its PKCE verifier. extra
+// adds parameters: sesame-broker's session mode takes the upstream's name
+// and the login's nonce with the code.
+func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string, extra url.Values) (*Tokens, error) {
 	const op = "exchange the authorization code"
 	if err := checkURL(op, "token", c.TokenURL); err != nil {
 		return nil, err
 	}
-	tok, err := c.config(redirectURI).Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+	tok, err := c.config(redirectURI).Exchange(c.withExtra(ctx, extra), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, describe(op, "token", c.TokenURL, err)
 	}

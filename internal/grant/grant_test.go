@@ -32,7 +32,7 @@ func endpoint(t *testing.T, status int, ctype, body string, seen *url.Values) st
 func TestExchangeSendsPublicClientRequest(t *testing.T) {
 	var seen url.Values
 	u := endpoint(t, 200, "application/json", `{"access_token":"at","token_type":"Bearer","expires_in":"3600","refresh_token":"rt","id_token":"idt","scope":"openid"}`, &seen)
-	tok, err := Client{ClientID: "cli", TokenURL: u}.Exchange(context.Background(), "the-code", "the-verifier", "http://127.0.0.1:1/callback")
+	tok, err := Client{ClientID: "cli", TokenURL: u}.Exchange(context.Background(), "the-code", "the-verifier", "http://127.0.0.1:1/callback", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

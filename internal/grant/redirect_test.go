@@ -55,7 +55,7 @@ func TestRedirectsAreRefused(t *testing.T) {
 	}{
 		{"exchange", "token", func(c Client, u string) error {
 			c.TokenURL = u
-			_, err := c.Exchange(ctx, "the-code", "the-verifier", "http://127.0.0.1:1/callback")
+			_, err := c.Exchange(ctx, "the-code", "the-verifier", "http://127.0.0.1:1/callback", nil)
 			return err
 		}},
 		{"refresh", "token", func(c Client, u string) error {
@@ -124,7 +124,7 @@ func TestEndpointPolicyBeforeSending(t *testing.T) {
 	if _, err := c.Refresh(ctx, "rt", nil); err == nil || !strings.Contains(err.Error(), `the token endpoint "http://idp.example/token" must use https`) || IsInvalidGrant(err) {
 		t.Errorf("refresh: %v", err)
 	}
-	if _, err := c.Exchange(ctx, "code", "verifier", "http://127.0.0.1:1/cb"); err == nil || !strings.Contains(err.Error(), "must use https") {
+	if _, err := c.Exchange(ctx, "code", "verifier", "http://127.0.0.1:1/cb", nil); err == nil || !strings.Contains(err.Error(), "must use https") {
 		t.Errorf("exchange: %v", err)
 	}
 	if err := c.Revoke(ctx, "javascript:alert(1)", "rt", "refresh_token"); err == nil || !strings.Contains(err.Error(), "revocation endpoint") {
@@ -164,7 +164,7 @@ func TestTokenCharset(t *testing.T) {
 			u := endpoint(t, 200, "application/json", tt.body, nil)
 			for name, call := range map[string]func() (*Tokens, error){
 				"exchange": func() (*Tokens, error) {
-					return Client{ClientID: "cli", TokenURL: u}.Exchange(context.Background(), "c", "v", "http://127.0.0.1:1/cb")
+					return Client{ClientID: "cli", TokenURL: u}.Exchange(context.Background(), "c", "v", "http://127.0.0.1:1/cb", nil)
 				},
 				"refresh": func() (*Tokens, error) {
 					return Client{ClientID: "cli", TokenURL: u}.Refresh(context.Background(), "rt", nil)

@@ -64,6 +64,11 @@ type Options struct {
 	// stored with the tokens. A provider that answers with a bearer token
 	// fails the login.
 	DPoP *dpop.Key
+	// Session, when set, is sesame-broker's session mode: the code goes to
+	// the broker with the upstream's name and the nonce, and what comes
+	// back is the broker's own session token, bound to DPoP, verified
+	// against the broker's keys instead of an ID token (session.go).
+	Session *SessionMode
 	// Trace, when set, is told how long each step took: "browser" (until
 	// the browser was launched), "callback" (until the provider redirected
 	// back), "exchange" and "verification", and "preflight" (the check
@@ -185,19 +190,26 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 		tokenURL = o.Endpoints.Token
 	}
 	start := time.Now()
-	got, err := o.grantClient(tokenURL).Exchange(ctx, code, req.verifier, req.redirectURI)
+	got, err := o.grantClient(tokenURL).Exchange(ctx, code, req.verifier, req.redirectURI, o.Session.exchangeParams(req.nonce))
 	if err != nil {
 		return nil, explainExchangeError(err, o.TokenURL != "")
 	}
 	o.trace("exchange", start)
+	if o.Session != nil {
+		return keepSession(ctx, o, got)
+	}
 	return keep(ctx, o, got, req.nonce)
 }
 
 // grantClient talks to tokenURL for this login; with DPoP, its proofs
 // name the provider's token endpoint even when tokenURL is a broker's.
 func (o Options) grantClient(tokenURL string) grant.Client {
+	htu := o.Endpoints.Token
+	if o.Session != nil {
+		htu = o.Session.TokenEndpoint // the broker checks the proofs itself
+	}
 	return grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now,
-		DPoP: o.DPoP, DPoPURL: o.Endpoints.Token}
+		DPoP: o.DPoP, DPoPURL: htu}
 }
 
 // checkVerifiable refuses, before anything is sent, an OpenID Connect login

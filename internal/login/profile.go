@@ -31,6 +31,9 @@ const DefaultTimeout = 5 * time.Minute
 // interaction: browser, streams, clock, timeout, Save.
 // `sesame login` and `sesame doctor --login` both start here.
 func ForProfile(ctx context.Context, hc *http.Client, p config.Profile) (Options, error) {
+	if p.Provider != "" {
+		return forSession(ctx, hc, p)
+	}
 	ep, err := provider.Resolve(ctx, hc, session.ProfileEndpoints(p))
 	if err != nil {
 		return Options{}, fmt.Errorf("find the provider's endpoints: %w", err)

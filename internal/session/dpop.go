@@ -91,21 +91,35 @@ func (t *Tokens) Binding() *Binding {
 // unverifiedJKT reads cnf.jkt from a JWT's payload without checking
 // anything: for display next to a thumbprint sesame computed itself.
 func unverifiedJKT(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
 	var c struct {
 		Cnf struct {
 			JKT string `json:"jkt"`
 		} `json:"cnf"`
 	}
-	if json.Unmarshal(raw, &c) != nil || !dpop.ValidNonce(c.Cnf.JKT) || len(c.Cnf.JKT) > 64 {
+	if !peek(token, &c) || !dpop.ValidNonce(c.Cnf.JKT) || len(c.Cnf.JKT) > 64 {
 		return ""
 	}
 	return c.Cnf.JKT
+}
+
+// SessionID is the sid of a sesame-broker session token, as the token
+// says (unverified, for display), or "".
+func (t *Tokens) SessionID() string {
+	var c struct {
+		SID string `json:"sid"`
+	}
+	if t.Provider == "" || !peek(t.AccessToken, &c) || !dpop.ValidNonce(c.SID) || len(c.SID) > 64 {
+		return ""
+	}
+	return c.SID
+}
+
+// peek decodes a JWT's payload into v without verifying anything.
+func peek(token string, v any) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	return err == nil && json.Unmarshal(raw, v) == nil
 }

@@ -229,7 +229,7 @@ func (e *env) login(scope string, resources ...string) *Tokens {
 	}
 	u, _ := url.Parse(next)
 	c := grant.Client{ClientID: e.idp.ClientID(), TokenURL: ep.Token, HTTP: e.hc, Now: e.clk.Now}
-	got, err := c.Exchange(ctx, u.Query().Get("code"), verifier, redirect)
+	got, err := c.Exchange(ctx, u.Query().Get("code"), verifier, redirect, nil)
 	if err != nil {
 		e.t.Fatalf("exchange: %v", err)
 	}

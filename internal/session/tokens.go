@@ -34,6 +34,9 @@ type Tokens struct {
 	ObtainedAt time.Time          `json:"obtained_at,omitzero"`
 	Scope      string             `json:"scope,omitempty"`
 	Identity   *provider.Identity `json:"identity,omitempty"`
+	// Provider is the upstream's name when the tokens are sesame-broker
+	// session tokens (session mode).
+	Provider string `json:"provider,omitempty"`
 	// DPoPKey is the private key the tokens are bound to (RFC 9449), as a
 	// JWK, when the login used DPoP: kept in the same entry as the tokens,
 	// so it goes wherever they go, and only there.
