@@ -32,6 +32,11 @@ type Options struct {
 	// Stderr, when set, also gets the operator warnings that must not be
 	// lost in a log stream, such as serving plain HTTP on a public address.
 	Stderr io.Writer
+	// Sessions, when set, serves session mode (internal/sessionbroker) at
+	// SessionsPrefix + /.well-known/openid-configuration, /providers and
+	// /session/..., next to the pass-through endpoints.
+	Sessions       http.Handler
+	SessionsPrefix string
 }
 
 // Broker is the token-exchange service: an http.Handler that holds no
@@ -50,6 +55,8 @@ type Broker struct {
 	separateMetrics bool
 	conn            connLimits
 	routes          http.Handler
+	sessions        http.Handler
+	sessionsPrefix  string
 }
 
 // New validates cfg and builds a broker. It does no I/O: call Discover
@@ -90,6 +97,8 @@ func New(cfg Config, opts Options) (*Broker, error) {
 		stderr:          opts.Stderr,
 		separateMetrics: cfg.MetricsListen != "",
 		conn:            defaultConnLimits(),
+		sessions:        opts.Sessions,
+		sessionsPrefix:  strings.TrimSuffix(opts.SessionsPrefix, "/"),
 	}
 	for _, c := range clients {
 		b.clients[c.id] = c

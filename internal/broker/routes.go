@@ -17,6 +17,20 @@ func (b *Broker) newRoutes() http.Handler {
 	for _, ep := range []string{epToken, epRevoke, epIntrospect, epPAR} {
 		mux.HandleFunc("/"+ep, func(w http.ResponseWriter, r *http.Request) { b.serveAPI(w, r, ep) })
 	}
+	if b.sessions != nil {
+		// Session mode: rate-limited like the rest, answered by its own
+		// handler.
+		sessions := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if b.limited(w, r) {
+				return
+			}
+			b.sessions.ServeHTTP(w, r)
+		})
+		p := b.sessionsPrefix
+		mux.Handle(p+"/.well-known/openid-configuration", sessions)
+		mux.Handle(p+"/providers", sessions)
+		mux.Handle(p+"/session/", sessions)
+	}
 	mux.HandleFunc("/healthz", b.healthz)
 	mux.HandleFunc("/readyz", b.readyz)
 	if !b.separateMetrics {
@@ -62,4 +76,16 @@ func isCanonical(p string) bool {
 		clean += "/"
 	}
 	return clean == p
+}
+
+// limited applies the per-IP rate limit to a session-mode request and
+// answers it when the limit is reached.
+func (b *Broker) limited(w http.ResponseWriter, r *http.Request) bool {
+	ip := clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), b.proxies)
+	if ok, retry := b.limiter.allow(ip); !ok {
+		b.metrics.rateLimited.Inc()
+		rateLimited(retry).write(w)
+		return true
+	}
+	return false
 }

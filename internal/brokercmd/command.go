@@ -35,6 +35,8 @@ func (e *usageError) Unwrap() error { return e.err }
 type options struct {
 	configPath string
 	check      bool
+	// revokeSubject ends every session of a subject (session mode).
+	revokeSubject string
 	client     clientFlags
 	stdout     io.Writer
 	stderr     io.Writer
@@ -97,6 +99,7 @@ SESAME_BROKER_<KEY> variables (SESAME_BROKER_LISTEN, SESAME_BROKER_RATE_LIMIT,
 	fl.SortFlags = false
 	fl.StringVar(&o.configPath, "config", "", "YAML file with the clients and settings")
 	fl.BoolVar(&o.check, "check", false, "validate the configuration and secrets, then exit without serving")
+	fl.StringVar(&o.revokeSubject, "revoke-subject", "", "session mode: revoke every session of this subject (sub) issued until now in the shared store, then exit")
 	fl.StringVar(&o.client.Issuer, "issuer", "", "the provider's issuer URL (discovery finds the endpoints)")
 	fl.StringVar(&o.client.ClientID, "client-id", "", "the confidential client's ID")
 	fl.StringVar(&o.client.SecretFile, "client-secret-file", "", "file holding the client secret (or set "+SecretEnv+")")
@@ -130,15 +133,33 @@ func run(cmd *cobra.Command, o *options) error {
 	if err := broker.Validate(cfg, keyOf); err != nil {
 		return err
 	}
+	ctx := cmd.Context()
+	if o.revokeSubject != "" {
+		return revokeSubject(ctx, cfg, o.revokeSubject, o.stderr)
+	}
 	if o.check {
-		fmt.Fprintf(o.stderr, "configuration OK: %d client(s)\n", len(cfg.Clients))
+		mode := ""
+		if cfg.Sessions != nil {
+			parts, err := openSessions(ctx, cfg.Sessions, o.stderr)
+			if err != nil {
+				return err
+			}
+			parts.store.Close()
+			mode = ", session mode (keys, lifetime and store checked)"
+		}
+		fmt.Fprintf(o.stderr, "configuration OK: %d client(s)%s\n", len(cfg.Clients), mode)
 		return nil
 	}
 	log, err := broker.NewLogger(o.stdout, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return &broker.ConfigError{Key: broker.TopKey("log_format"), Err: err}
 	}
-	b, err := broker.New(cfg, broker.Options{Logger: log, Stderr: o.stderr})
+	sh, prefix, closeSessions, err := sessionsHandler(ctx, cfg, log, o.stderr)
+	if err != nil {
+		return err
+	}
+	defer closeSessions()
+	b, err := broker.New(cfg, broker.Options{Logger: log, Stderr: o.stderr, Sessions: sh, SessionsPrefix: prefix})
 	if err != nil {
 		return err
 	}
