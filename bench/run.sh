@@ -114,7 +114,8 @@ reversed=()
 for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do reversed+=("${cmds[i]}"); done
 for r in $(seq "$ROUNDS"); do
   if ((r % 2)); then order=("${cmds[@]}"); else order=("${reversed[@]}"); fi
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/hf$r.json" "${order[@]}" >/dev/null 2>&1
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$work/hf$r.json" "${order[@]}" >"$work/hf$r.log" 2>&1 ||
+    { say "hyperfine failed in round $r:"; tail -20 "$work/hf$r.log" >&2; exit 1; }
 done
 # Pool every run of every round; medians and a middle-50% spread, in ms.
 node - "$work"/hf*.json >"$work/startup.tsv" <<'EOF'

@@ -5,6 +5,11 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,15 +68,57 @@ func TestConfigMapIsValidBrokerConfig(t *testing.T) {
 	if secretDir == "" || !strings.Contains(cfg, secretDir+"/client-secret") {
 		t.Fatalf("config does not read the secret from the mounted %q", secretDir)
 	}
+	keyDir := ""
+	for _, m := range mounts {
+		if m.(map[string]any)["name"] == "session-key" {
+			keyDir = m.(map[string]any)["mountPath"].(string)
+		}
+	}
+	if keyDir == "" || !strings.Contains(cfg, keyDir+"/key.pem") {
+		t.Fatalf("config does not read the session key from the mounted %q", keyDir)
+	}
+	if !strings.Contains(cfg, "store: redis://sesame-broker-redis:6379/") || !strings.Contains(string(readFile(t, "redis.yaml")), "name: sesame-broker-redis") {
+		t.Fatal("the sessions store is not the Redis Service of redis.yaml")
+	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "client-secret"), []byte("s3cret-for-the-check"), 0o600)
+	writeSessionKey(t, filepath.Join(dir, "key.pem"))
+	cfg = strings.ReplaceAll(strings.ReplaceAll(cfg, secretDir+"/", dir+"/"), keyDir+"/", dir+"/")
+	// --check pings the store; this test has no Redis of its own.
+	cfg = strings.Replace(cfg, "store: redis://sesame-broker-redis:6379/0", "store: memory", 1)
 	cfgPath := filepath.Join(dir, "broker.yaml")
-	os.WriteFile(cfgPath, []byte(strings.ReplaceAll(cfg, secretDir, dir)), 0o600)
+	os.WriteFile(cfgPath, []byte(cfg), 0o600)
 
 	var out, errb bytes.Buffer
 	code := brokercmd.Main(context.Background(), []string{"--config", cfgPath, "--check"}, &out, &errb, func(string) string { return "" })
-	if code != 0 {
+	if code != 0 || !strings.Contains(errb.String(), "session mode") {
 		t.Fatalf("broker --check: exit %d\n%s", code, errb.String())
+	}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("kubernetes", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeSessionKey writes a new EC P-256 key as PKCS#8 PEM, as openssl
+// genpkey does.
+func writeSessionKey(t *testing.T, path string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
