@@ -173,9 +173,9 @@ func TestNewNamesTheUpstreamItCannotDiscover(t *testing.T) {
 	}
 }
 
-func (hs *harness) get(t *testing.T, route string) answer { return hs.getURL(t, hs.issuer+route) }
+func (hs *harness) get(t testing.TB, route string) answer { return hs.getURL(t, hs.issuer+route) }
 
-func (hs *harness) getURL(t *testing.T, u string) answer {
+func (hs *harness) getURL(t testing.TB, u string) answer {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	return hs.do(t, req)

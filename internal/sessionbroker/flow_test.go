@@ -16,7 +16,7 @@ import (
 
 // proof is a proof of k for the session token endpoint, as the CLI makes
 // it: named after the issuer.
-func (hs *harness) proof(t *testing.T, k *dpop.Key) string {
+func (hs *harness) proof(t testing.TB, k *dpop.Key) string {
 	t.Helper()
 	p, err := k.Proof(dpop.ProofClaims{Method: http.MethodPost, URL: hs.issuer + routeToken, Now: hs.clk.Now()})
 	if err != nil {
@@ -32,7 +32,7 @@ type login struct {
 
 // authorize plays the CLI and the user at an upstream's authorization
 // endpoint.
-func (hs *harness) authorize(t *testing.T, provider string) login {
+func (hs *harness) authorize(t testing.TB, provider string) login {
 	t.Helper()
 	idp := hs.idps[provider]
 	l := login{provider: provider, verifier: randomString(48), redirect: "http://127.0.0.1:49152/callback", nonce: randomString(16)}
@@ -67,7 +67,7 @@ type answer struct {
 func (a answer) str(name string) string { s, _ := a.body[name].(string); return s }
 
 // post sends form to route with the given DPoP headers.
-func (hs *harness) post(t *testing.T, route string, form url.Values, proofs ...string) answer {
+func (hs *harness) post(t testing.TB, route string, form url.Values, proofs ...string) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, hs.issuer+route, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -80,7 +80,7 @@ func (hs *harness) post(t *testing.T, route string, form url.Values, proofs ...s
 	return hs.do(t, req)
 }
 
-func (hs *harness) do(t *testing.T, req *http.Request) answer {
+func (hs *harness) do(t testing.TB, req *http.Request) answer {
 	t.Helper()
 	resp, err := hs.srv.Client().Do(req)
 	if err != nil {
@@ -99,7 +99,7 @@ func (hs *harness) do(t *testing.T, req *http.Request) answer {
 }
 
 // start logs in at provider with k and returns the token response.
-func (hs *harness) start(t *testing.T, provider string, k *dpop.Key) answer {
+func (hs *harness) start(t testing.TB, provider string, k *dpop.Key) answer {
 	t.Helper()
 	a := hs.post(t, routeToken, hs.authorize(t, provider).form(), hs.proof(t, k))
 	if a.status != http.StatusOK {
@@ -108,12 +108,12 @@ func (hs *harness) start(t *testing.T, provider string, k *dpop.Key) answer {
 	return a
 }
 
-func (hs *harness) renew(t *testing.T, blob string, k *dpop.Key) answer {
+func (hs *harness) renew(t testing.TB, blob string, k *dpop.Key) answer {
 	t.Helper()
 	return hs.post(t, routeToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {blob}}, hs.proof(t, k))
 }
 
-func (hs *harness) introspect(t *testing.T, token string) answer {
+func (hs *harness) introspect(t testing.TB, token string) answer {
 	t.Helper()
 	return hs.post(t, routeIntrospect, url.Values{"token": {token}})
 }

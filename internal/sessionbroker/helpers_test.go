@@ -86,7 +86,7 @@ type harnessOptions struct {
 	store func(now func() time.Time) sessions.Store
 }
 
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	hs := &harness{clk: &clock{}, idpClk: map[string]*clock{}, idps: map[string]*testidp.IdP{}, logs: &logBuffer{}}
 	var ups []Upstream
@@ -117,7 +117,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 }
 
 // newKeys writes a new P-256 session key and loads it.
-func newKeys(t *testing.T) *sessions.Keys {
+func newKeys(t testing.TB) *sessions.Keys {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -138,7 +138,7 @@ func newKeys(t *testing.T) *sessions.Keys {
 	return keys
 }
 
-func newDPoPKey(t *testing.T) *dpop.Key {
+func newDPoPKey(t testing.TB) *dpop.Key {
 	t.Helper()
 	k, err := dpop.Generate("ES256")
 	if err != nil {
