@@ -37,10 +37,10 @@ type options struct {
 	check      bool
 	// revokeSubject ends every session of a subject (session mode).
 	revokeSubject string
-	client     clientFlags
-	stdout     io.Writer
-	stderr     io.Writer
-	getenv     func(string) string
+	client        clientFlags
+	stdout        io.Writer
+	stderr        io.Writer
+	getenv        func(string) string
 }
 
 // Main runs sesame-broker with args until ctx ends and returns the exit
