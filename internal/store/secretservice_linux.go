@@ -3,6 +3,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 
 	dbus "github.com/godbus/dbus/v5"
@@ -20,13 +21,16 @@ import (
 // https://specifications.freedesktop.org/secret-service-spec/latest/
 
 const (
-	ssName       = "org.freedesktop.secrets"
-	ssPath       = "/org/freedesktop/secrets"
-	ssLoginPath  = "/org/freedesktop/secrets/collection/login"
-	ssService    = "org.freedesktop.Secret.Service"
-	ssCollection = "org.freedesktop.Secret.Collection"
-	ssItem       = "org.freedesktop.Secret.Item"
-	ssSession    = "org.freedesktop.Secret.Session"
+	ssName      = "org.freedesktop.secrets"
+	ssPath      = "/org/freedesktop/secrets"
+	ssLoginPath = "/org/freedesktop/secrets/collection/login"
+	// ssDefaultPath is the default collection's alias, which go-keyring
+	// uses when there is no login collection.
+	ssDefaultPath = "/org/freedesktop/secrets/aliases/default"
+	ssService     = "org.freedesktop.Secret.Service"
+	ssCollection  = "org.freedesktop.Secret.Collection"
+	ssItem        = "org.freedesktop.Secret.Item"
+	ssSession     = "org.freedesktop.Secret.Session"
 )
 
 // ssSecret is the Secret struct of the spec: (oayays).
@@ -88,7 +92,14 @@ func secretServiceRead(address, service, user string) (string, bool) {
 		return "", false
 	}
 	var items []dbus.ObjectPath
-	if err := search.Store(&items); err != nil || len(items) != 1 {
+	err = search.Store(&items)
+	if noSuchObject(err) {
+		// No collection called login (KeePassXC names its collections
+		// after its databases): go-keyring then uses the default alias,
+		// and so does this read, one round trip later.
+		err = conn.Object(ssName, ssDefaultPath).Call(ssCollection+".SearchItems", 0, attrs).Store(&items)
+	}
+	if err != nil || len(items) != 1 {
 		return "", false
 	}
 	var secret ssSecret
@@ -97,6 +108,17 @@ func secretServiceRead(address, service, user string) (string, bool) {
 		return "", false
 	}
 	return string(secret.Value), true
+}
+
+// noSuchObject reports the answer of a service that has no object at the
+// path called: UnknownObject (KeePassXC), or UnknownMethod with "Object
+// does not exist" (gnome-keyring).
+func noSuchObject(err error) bool {
+	var de dbus.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	return de.Name == "org.freedesktop.DBus.Error.UnknownObject" || de.Name == "org.freedesktop.DBus.Error.UnknownMethod"
 }
 
 // closeSession closes the session without waiting for the answer: the
