@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 
 	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/term"
@@ -130,21 +129,6 @@ func refusedToken(resp *http.Response) bool {
 	return false
 }
 
-// sameOrigin compares scheme, host and port, with the scheme's default
-// port filled in (RFC 6454 §4).
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
-}
+// sameOrigin is the one origin rule (RFC 6454 §4) every sesame request
+// follows.
+func sameOrigin(a, b *url.URL) bool { return httpx.SameOriginURL(a, b) }

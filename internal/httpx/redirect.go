@@ -111,8 +111,10 @@ func Origin(u *url.URL) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// sameOrigin compares scheme, host and port, with the scheme's default
-// port filled in, as RFC 6454 §4 does.
+// SameOriginURL reports whether a and b have one origin: scheme, host and
+// port, with the scheme's default port filled in, as RFC 6454 §4 does.
+func SameOriginURL(a, b *url.URL) bool { return sameOrigin(a, b) }
+
 func sameOrigin(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
