@@ -143,3 +143,49 @@ func TestLoginThroughBroker(t *testing.T) {
 	}
 	t.Logf("the broker's debug log (%d bytes) holds none of %d secrets (%s)", len(b.logs.String()), len(secrets), secrets.byKind())
 }
+
+// startBrokerConfig runs the broker as startBroker does, but from a
+// configuration file, with env as its whole environment (the client
+// secrets the file names) and args after --config.
+func startBrokerConfig(t *testing.T, config string, env []string, args ...string) *Broker {
+	t.Helper()
+	cmd := exec.Command(brokerBin, append([]string{"--config", config}, args...)...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		recordBrokerLog(logs.String())
+		if t.Failed() {
+			t.Logf("broker log (%s):\n%s", strings.Join(args, " "), logs.String())
+		}
+	})
+	url, exited := make(chan string, 1), make(chan struct{})
+	go func() {
+		defer close(exited)
+		s := bufio.NewScanner(io.TeeReader(stdout, logs))
+		for s.Scan() {
+			var l map[string]any
+			if json.Unmarshal(s.Bytes(), &l) == nil && l["msg"] == "listening" {
+				url <- l["url"].(string)
+			}
+		}
+	}()
+	select {
+	case u := <-url:
+		return &Broker{URL: u, logs: logs}
+	case <-exited:
+		t.Fatalf("broker exited:\n%s", logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("broker did not start:\n%s", logs.String())
+	}
+	return nil
+}

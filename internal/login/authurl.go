@@ -111,7 +111,9 @@ func newRequest(o Options) request {
 	if slices.Contains(o.Scopes, "openid") {
 		req.nonce = randomToken(32)
 	}
-	if o.DPoP != nil {
+	// In session mode the broker redeems the code, without the key: the
+	// key binds the broker's session instead (session.go).
+	if o.DPoP != nil && o.Session == nil {
 		req.jkt = o.DPoP.Thumbprint()
 	}
 	return req

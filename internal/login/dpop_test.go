@@ -36,6 +36,28 @@ func TestDPoPJKTInRequest(t *testing.T) {
 	}
 }
 
+// In session mode the broker redeems the code as its confidential client,
+// without the CLI's key: a code bound to the key (dpop_jkt) would be
+// refused to it, so the request carries none, though the key is there to
+// bind the broker's session.
+func TestSessionModeSendsNoDPoPJKT(t *testing.T) {
+	key, err := dpop.Generate(dpop.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := newRequest(Options{Endpoints: provider.Endpoints{Auth: "https://idp.example/auth"}, ClientID: "cli", DPoP: key,
+		Session: &SessionMode{Provider: "main", TokenEndpoint: "https://broker.example/session/token"}})
+	req.redirectURI = "http://127.0.0.1:1/callback"
+	raw, err := req.url()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	if u.Query().Has("dpop_jkt") || req.values(url.Values{}).Has("dpop_jkt") {
+		t.Errorf("a session-mode request binds the code to the CLI's key: %s", raw)
+	}
+}
+
 // The key follows the provider's preference, and a provider that accepts
 // no algorithm sesame signs with fails before the browser opens.
 func TestNewDPoPKey(t *testing.T) {

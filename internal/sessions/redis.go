@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,7 +36,17 @@ type redisStore struct {
 	now      func() time.Time
 }
 
+// quietRedis stops go-redis printing its own plain-text lines (a failed
+// dial, a pool notice) next to the broker's structured log: every failure
+// reaches the caller as an error, which the broker logs and answers.
+var quietRedis sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
+
 func openRedis(ctx context.Context, u *url.URL, now func() time.Time) (Store, error) {
+	quietRedis.Do(func() { redis.SetLogger(discardLogger{}) })
 	password, _ := u.User.Password()
 	s := &redisStore{now: now, password: password}
 	opts, err := redis.ParseURL(u.String())
