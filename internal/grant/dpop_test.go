@@ -147,3 +147,21 @@ func TestNoDPoPWithoutKey(t *testing.T) {
 		t.Fatalf("a proof was sent without a key")
 	}
 }
+
+// In session mode the broker is the authority: its refusals are named as
+// its own, not the provider's.
+func TestServerNamedInErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"the session was revoked"}`)
+	}))
+	defer srv.Close()
+	for server, want := range map[string]string{"": "the provider answered invalid_grant", "sesame-broker": "sesame-broker answered invalid_grant"} {
+		c := Client{ClientID: "cli", TokenURL: srv.URL, HTTP: srv.Client(), Server: server}
+		_, err := c.Refresh(context.Background(), "rt", nil)
+		if err == nil || !strings.Contains(err.Error(), want) || !IsInvalidGrant(err) {
+			t.Errorf("Server %q: %v, want %q", server, err, want)
+		}
+	}
+}

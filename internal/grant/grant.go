@@ -47,6 +47,10 @@ type Client struct {
 	// endpoint, also when TokenURL is sesame-broker's, which forwards the
 	// proof unchanged. Empty means TokenURL.
 	DPoPURL string
+	// Server names who answers token requests in messages: "" for the
+	// provider, "sesame-broker" in session mode, where the broker is the
+	// authority and its answers are its own.
+	Server string
 }
 
 // Tokens is a successful token response (RFC 6749 §5.1).
@@ -66,14 +70,19 @@ type Error struct {
 	Code        string
 	Description string
 	Status      int
-	Err         error // transport or parse failure, when there is no Code
+	Err         error  // transport or parse failure, when there is no Code
+	Server      string // who answered, when not the provider (Client.Server)
 }
 
 func (e *Error) Error() string {
 	switch {
 	case e.Code != "":
 		// Code and Description are the provider's words: one inert line.
-		msg := fmt.Sprintf("%s: the provider answered %s", e.Op, term.Clean(e.Code))
+		who := "the provider"
+		if e.Server != "" {
+			who = e.Server
+		}
+		msg := fmt.Sprintf("%s: %s answered %s", e.Op, who, term.Clean(e.Code))
 		if e.Description != "" {
 			msg += " (" + term.Clean(e.Description) + ")"
 		}
@@ -157,7 +166,7 @@ func (c Client) Exchange(ctx context.Context, code, verifier, redirectURI string
 	}
 	tok, err := c.config(redirectURI).Exchange(c.withExtra(ctx, extra), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, describe(op, "token", c.TokenURL, err)
+		return nil, c.named(describe(op, "token", c.TokenURL, err))
 	}
 	return c.tokens(op, tok)
 }
@@ -173,7 +182,7 @@ func (c Client) Refresh(ctx context.Context, refreshToken string, extra url.Valu
 	src := c.config("").TokenSource(c.withExtra(ctx, extra), &oauth2.Token{RefreshToken: refreshToken})
 	tok, err := src.Token()
 	if err != nil {
-		return nil, describe(op, "token", c.TokenURL, err)
+		return nil, c.named(describe(op, "token", c.TokenURL, err))
 	}
 	return c.tokens(op, tok)
 }
@@ -223,6 +232,15 @@ func (c Client) fromOAuth2(tok *oauth2.Token) *Tokens {
 	t.IDToken, _ = tok.Extra("id_token").(string)
 	t.Scope, _ = tok.Extra("scope").(string)
 	return t
+}
+
+// named marks err as answered by c.Server.
+func (c Client) named(err error) error {
+	var ge *Error
+	if c.Server != "" && errors.As(err, &ge) {
+		ge.Server = c.Server
+	}
+	return err
 }
 
 // describe never includes the response body: it may echo what we sent.

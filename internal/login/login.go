@@ -204,12 +204,13 @@ func finish(ctx context.Context, o Options, req request, code string, authErr *l
 // grantClient talks to tokenURL for this login; with DPoP, its proofs
 // name the provider's token endpoint even when tokenURL is a broker's.
 func (o Options) grantClient(tokenURL string) grant.Client {
-	htu := o.Endpoints.Token
+	c := grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now,
+		DPoP: o.DPoP, DPoPURL: o.Endpoints.Token}
 	if o.Session != nil {
-		htu = o.Session.TokenEndpoint // the broker checks the proofs itself
+		c.DPoPURL = o.Session.TokenEndpoint // the broker checks the proofs itself
+		c.Server = "sesame-broker"
 	}
-	return grant.Client{ClientID: o.ClientID, TokenURL: tokenURL, HTTP: o.HTTP, Now: o.Now,
-		DPoP: o.DPoP, DPoPURL: htu}
+	return c
 }
 
 // checkVerifiable refuses, before anything is sent, an OpenID Connect login

@@ -185,6 +185,9 @@ func (s *Session) refresh(ctx context.Context, t *Tokens, target Target) (*grant
 	// (RFC 9449 §5), also through a broker: the proof names the provider.
 	c := grant.Client{ClientID: t.ClientID, TokenURL: tokenURL, HTTP: s.HTTP, Now: s.now,
 		DPoP: key, DPoPURL: t.Endpoints.Token}
+	if t.Provider != "" {
+		c.Server = "sesame-broker" // session mode: the broker's own answers
+	}
 	rctx, stop := withGrace(ctx)
 	defer stop()
 	got, err := c.Refresh(rctx, t.RefreshToken, target.params())
@@ -255,7 +258,11 @@ func (s *Session) explain(err error, target Target) error {
 	}
 	switch {
 	case ge.Code == "invalid_grant":
-		return &LoginRequiredError{Profile: s.Profile, Reason: "the provider no longer accepts the refresh token, so the login has ended (" + err.Error() + ")"}
+		who, what := "the provider", "the refresh token"
+		if ge.Server != "" {
+			who, what = ge.Server, "the session" // session mode: the sealed session ended
+		}
+		return &LoginRequiredError{Profile: s.Profile, Reason: who + " no longer accepts " + what + ", so the login has ended (" + err.Error() + ")"}
 	case ge.Code == "access_denied" && target.Org != "":
 		return fmt.Errorf("the provider refused a token for %s: %s; check that you are a member of it", target, orDefault(ge.Description, "access denied"))
 	case ge.Code == "insufficient_scope" && target.Org != "":

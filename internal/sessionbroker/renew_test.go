@@ -103,3 +103,23 @@ func TestRenewalsTheBrokerRefuses(t *testing.T) {
 		t.Errorf("refused renewals reached the upstream %d times", n)
 	}
 }
+
+// A session token that has expired renews like one about to: the sealed
+// session, not the token, says whether the session goes on.
+func TestRenewalAfterExpiry(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	k := newDPoPKey(t)
+	first := hs.start(t, "alpha", k)
+	v := hs.verifier()
+	hs.clk.Set(DefaultLifetime + time.Minute)
+	if _, err := v.Verify(context.Background(), first.str("access_token")); err == nil {
+		t.Fatal("the first token still verifies after its lifetime")
+	}
+	next := hs.renew(t, first.str("refresh_token"), k)
+	if next.status != http.StatusOK {
+		t.Fatalf("renewal after expiry: HTTP %d %v", next.status, next.body)
+	}
+	if _, err := v.Verify(context.Background(), next.str("access_token")); err != nil {
+		t.Fatalf("the renewed token: %v", err)
+	}
+}
