@@ -2,9 +2,11 @@ package login
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/sesame-cli/sesame/internal/dpop"
+	"github.com/sesame-cli/sesame/internal/grant"
 	"github.com/sesame-cli/sesame/internal/provider"
 )
 
@@ -90,4 +92,15 @@ func containsControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// The redirect hint is about the provider's own matching; a refusal
+// sesame-broker makes in session mode is the broker's and gets none.
+func TestExchangeHintOnlyForTheProvider(t *testing.T) {
+	for server, want := range map[string]bool{"": true, "sesame-broker": false} {
+		err := explainExchangeError(&grant.Error{Op: "exchange", Code: "invalid_grant", Description: "redirect_uri mismatch", Server: server}, server != "")
+		if got := strings.Contains(err.Error(), "matches redirect URIs exactly"); got != want {
+			t.Errorf("Server %q: hint %v, want %v (%v)", server, got, want, err)
+		}
+	}
 }

@@ -56,7 +56,7 @@ func explainExchangeError(err error, viaBroker bool) error {
 		return fmt.Errorf("%w\nthe provider wants this client to authenticate: it is a confidential client, so log in through a sesame-broker that holds its secret (--broker URL)", err)
 	case ge.Code == "invalid_client":
 		return fmt.Errorf("%w\nthe broker's client credentials were refused: check the broker's client id and secret", err)
-	case ge.Code == "invalid_grant" && strings.Contains(strings.ToLower(ge.Description), "redirect"):
+	case ge.Code == "invalid_grant" && ge.Server == "" && strings.Contains(strings.ToLower(ge.Description), "redirect"):
 		return fmt.Errorf("%w\nthe provider matches redirect URIs exactly: register this one or pin a port with --port", err)
 	}
 	return err
