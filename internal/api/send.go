@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 
 	"github.com/sesame-cli/sesame/internal/httpx"
 	"github.com/sesame-cli/sesame/internal/term"
@@ -110,7 +111,9 @@ func (r *runner) do(ctx context.Context, method string, u *url.URL, h http.Heade
 
 // invalidToken finds error="invalid_token" among the auth-params of a
 // WWW-Authenticate challenge (RFC 6750 §3.1, RFC 9449 §7.1).
-var invalidToken = regexp.MustCompile(`(?i)(^|[\s,])error\s*=\s*"?invalid_token"?\s*(,|$)`)
+var invalidToken = sync.OnceValue(func() *regexp.Regexp { // compiled on first use, not at every start
+	return regexp.MustCompile(`(?i)(^|[\s,])error\s*=\s*"?invalid_token"?\s*(,|$)`)
+})
 
 // refusedToken reports a response that refuses the token itself: a 401,
 // or a 403 whose challenge says invalid_token. A plain 403 is about
@@ -121,7 +124,7 @@ func refusedToken(resp *http.Response) bool {
 		return true
 	case http.StatusForbidden:
 		for _, v := range resp.Header.Values("WWW-Authenticate") {
-			if invalidToken.MatchString(v) {
+			if invalidToken().MatchString(v) {
 				return true
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -24,7 +25,7 @@ type providerAnswer struct {
 // oauthCodes are the error codes recognised in an error page's text, where
 // a provider without JSON errors shows them (oidc-provider, Keycloak's
 // "invalid_redirect_uri", Google's "redirect_uri_mismatch").
-var oauthCodes = regexp.MustCompile(`\b(invalid_client|invalid_redirect_uri|redirect_uri_mismatch|unauthorized_client|invalid_scope|invalid_target|invalid_request|unsupported_response_type|access_denied|server_error|temporarily_unavailable)\b`)
+var oauthCodes = lazyRegexp(`\b(invalid_client|invalid_redirect_uri|redirect_uri_mismatch|unauthorized_client|invalid_scope|invalid_target|invalid_request|unsupported_response_type|access_denied|server_error|temporarily_unavailable)\b`)
 
 // readAnswer reads an error answer: a JSON error object, or the words of
 // an HTML or plain text page. Nothing of it is printed raw: the caller
@@ -44,17 +45,19 @@ func readAnswer(contentType string, body []byte) providerAnswer {
 	}
 	text = clip(strings.Join(strings.Fields(text), " "), maxPageText)
 	a := providerAnswer{text: text}
-	if m := oauthCodes.FindString(text); m != "" {
+	if m := oauthCodes().FindString(text); m != "" {
 		a.code = m
 	}
 	return a
 }
 
+// Compiled on first use: this package is linked into every sesame
+// start-up, `sesame token` included, which never reads an error page.
 var (
-	comments  = regexp.MustCompile(`(?s)<!--.*?-->`)
-	invisible = regexp.MustCompile(`(?is)<(head|script|style|noscript|template|svg)\b.*?</(head|script|style|noscript|template|svg)\s*>`)
-	tag       = regexp.MustCompile(`(?s)<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>`)
-	errorish  = regexp.MustCompile(`(?i)\b(id|class)\s*=\s*["']?[^"'>]*(error|alert|danger|feedback)`)
+	comments  = lazyRegexp(`(?s)<!--.*?-->`)
+	invisible = lazyRegexp(`(?is)<(head|script|style|noscript|template|svg)\b.*?</(head|script|style|noscript|template|svg)\s*>`)
+	tag       = lazyRegexp(`(?s)<(/?)([a-zA-Z][a-zA-Z0-9-]*)([^>]*)>`)
+	errorish  = lazyRegexp(`(?i)\b(id|class)\s*=\s*["']?[^"'>]*(error|alert|danger|feedback)`)
 )
 
 // voids are HTML elements without an end tag.
@@ -67,11 +70,11 @@ var voids = map[string]bool{"area": true, "base": true, "br": true, "col": true,
 // visible text. It is a reading aid, not a parser: the result is shown
 // clipped and cleaned, and decides nothing.
 func pageText(page string) string {
-	page = invisible.ReplaceAllString(comments.ReplaceAllString(page, " "), " ")
+	page = invisible().ReplaceAllString(comments().ReplaceAllString(page, " "), " ")
 	var all, marked strings.Builder
 	depth := 0 // inside an error-ish element: how many open elements deep
 	last := 0
-	for _, m := range tag.FindAllStringSubmatchIndex(page, -1) {
+	for _, m := range tag().FindAllStringSubmatchIndex(page, -1) {
 		text := html.UnescapeString(page[last:m[0]])
 		all.WriteString(text + " ")
 		if depth > 0 {
@@ -88,7 +91,7 @@ func pageText(page string) string {
 			}
 		case !closing && depth > 0:
 			depth++
-		case !closing && errorish.MatchString(attrs):
+		case !closing && errorish().MatchString(attrs):
 			depth = 1
 		}
 	}
@@ -128,4 +131,9 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return strings.TrimSpace(s[:cut]) + "…"
+}
+
+// lazyRegexp compiles expr the first time the result is called.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
