@@ -107,19 +107,32 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 	streaming.Timeout = 0
 	hc = &streaming
 	target := session.Target{Resource: o.Resource, Org: o.Org}
+	// The token of the previous request serves the next (pages of
+	// --paginate) while it stays valid for apiMinTTL: one keychain read,
+	// not one per request. The login just loaded is the first.
+	var last api.Token
+	var lastExp time.Time
+	if target.IsBase() {
+		last, lastExp = api.Token{Value: t.AccessToken, Type: session.AuthScheme(t.TokenType)}, t.Expiry
+	}
 	source := func(ctx context.Context, renew bool) (api.Token, error) {
+		if !renew && last.Value != "" && !lastExp.IsZero() && lastExp.After(f.Now().Add(apiMinTTL)) {
+			return last, nil
+		}
 		if target.IsBase() {
 			t, err := sess.Fresh(ctx, apiMinTTL, renew)
 			if err != nil {
 				return api.Token{}, err
 			}
-			return api.Token{Value: t.AccessToken, Type: session.AuthScheme(t.TokenType)}, nil
+			last, lastExp = api.Token{Value: t.AccessToken, Type: session.AuthScheme(t.TokenType)}, t.Expiry
+			return last, nil
 		}
 		d, err := sess.FreshFor(ctx, target, apiMinTTL, renew)
 		if err != nil {
 			return api.Token{}, err
 		}
-		return api.Token{Value: d.AccessToken, Type: session.AuthScheme(d.TokenType)}, nil
+		last, lastExp = api.Token{Value: d.AccessToken, Type: session.AuthScheme(d.TokenType)}, d.Expiry
+		return last, nil
 	}
 	err = api.Run(ctx, api.Options{
 		Method: o.Method, Target: o.Target, BaseURL: p.APIURL,
